@@ -1,0 +1,78 @@
+// swift-tools-version:6.1
+//
+// SATR for Swift: gradient-free training of bit-connectivity recurrent spiking networks.
+//
+// The targets follow the data path (see docs/ARCHITECTURE.md):
+//   Randomness -> Spiking -> Search -> Environments (CMuJoCo) -> Training -> satr
+import PackageDescription
+
+/// Code generation for the hot kernels. By default Swift on x86_64 targets a baseline CPU without
+/// POPCNT, so `nonzeroBitCount` becomes a bit-twiddling sequence. See docs/PERFORMANCE.md.
+let kernelSettings: [SwiftSetting] = []
+
+let package = Package(
+    name: "SATR",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "satr", targets: ["satr"]),
+        .library(name: "SATRKit", targets: ["Randomness", "Spiking", "Search", "Environments", "Training"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-numerics", from: "1.0.0"),
+    ],
+    targets: [
+        // Counter-based random streams keyed by (seed, generation, member, purpose).
+        .target(name: "Randomness", swiftSettings: kernelSettings),
+
+        // Network shapes and constants, the bitset kernel, the Float32 reference, DenseSNN.
+        .target(name: "Spiking", dependencies: ["Randomness"], swiftSettings: kernelSettings),
+
+        // Search distributions, fitness shaping and the SATR / EC / ES update rules.
+        .target(
+            name: "Search",
+            dependencies: ["Randomness", .product(name: "Numerics", package: "swift-numerics")],
+            swiftSettings: kernelSettings),
+
+        // MuJoCo's C API (Debian: libmujoco-dev; no pkg-config file, so the module map links it).
+        .systemLibrary(
+            name: "CMuJoCo",
+            providers: [.apt(["libmujoco-dev"])]),
+
+        // The Gymnasium v5 MuJoCo tasks and the project's own MJCF model files.
+        .target(
+            name: "Environments",
+            dependencies: ["CMuJoCo", "Randomness", .product(name: "Logging", package: "swift-log")],
+            resources: [.copy("Models")]),
+
+        // Population evaluation, normalization, checkpoints, metrics, plots.
+        .target(
+            name: "Training",
+            dependencies: [
+                "Randomness", "Spiking", "Search", "Environments",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: kernelSettings),
+
+        // The command-line tool.
+        .executableTarget(
+            name: "satr",
+            dependencies: [
+                "Randomness", "Spiking", "Search", "Environments", "Training",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: kernelSettings),
+
+        .testTarget(name: "RandomnessTests", dependencies: ["Randomness"]),
+        .testTarget(name: "SpikingTests", dependencies: ["Spiking", "Randomness"]),
+        .testTarget(name: "SearchTests", dependencies: ["Search", "Randomness"]),
+        .testTarget(
+            name: "EnvironmentsTests",
+            dependencies: ["Environments"],
+            resources: [.copy("Fixtures")]),
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "Spiking", "Search", "Environments"]),
+        .testTarget(name: "CLITests", dependencies: ["satr"]),
+    ]
+)

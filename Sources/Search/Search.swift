@@ -1,0 +1,2 @@
+/// Search distributions, fitness shaping and update rules (see SATR.md).
+public enum Search {}

@@ -1,0 +1,2 @@
+/// Population evaluation, normalization, checkpoints, metrics and plots.
+public enum Training {}

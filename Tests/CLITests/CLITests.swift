@@ -1,0 +1,54 @@
+import Foundation
+import XCTest
+
+/// Runs the built `satr` executable as a user would.
+enum SATRProcess {
+    /// The directory that holds the built products (next to the test bundle).
+    static var productsDirectory: URL {
+        for bundle in Bundle.allBundles where bundle.bundlePath.hasSuffix(".xctest") {
+            return bundle.bundleURL.deletingLastPathComponent()
+        }
+        return Bundle.main.bundleURL
+    }
+
+    struct Result {
+        var status: Int32
+        var stdout: String
+        var stderr: String
+    }
+
+    /// Runs `satr arguments...` and collects its exit status and output.
+    static func run(_ arguments: [String], currentDirectory: URL? = nil) throws -> Result {
+        let process = Process()
+        process.executableURL = productsDirectory.appendingPathComponent("satr")
+        process.arguments = arguments
+        if let currentDirectory { process.currentDirectoryURL = currentDirectory }
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let outData = out.fileHandleForReading.readDataToEndOfFile()
+        let errData = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Result(
+            status: process.terminationStatus,
+            stdout: String(decoding: outData, as: UTF8.self),
+            stderr: String(decoding: errData, as: UTF8.self))
+    }
+}
+
+final class CLIBasicsTests: XCTestCase {
+    func testHelpListsSubcommands() throws {
+        let result = try SATRProcess.run(["--help"])
+        XCTAssertEqual(result.status, 0)
+        for name in ["train", "eval", "plot", "envs", "rollout", "bench"] {
+            XCTAssertTrue(result.stdout.contains(name), "help should list \(name): \(result.stdout)")
+        }
+    }
+
+    func testUnknownSubcommandFails() throws {
+        let result = try SATRProcess.run(["frobnicate"])
+        XCTAssertNotEqual(result.status, 0)
+        XCTAssertTrue(result.stderr.contains("frobnicate"), result.stderr)
+    }
+}
