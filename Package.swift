@@ -70,7 +70,7 @@ let package = Package(
         .testTarget(name: "SearchTests", dependencies: ["Search", "Randomness"]),
         .testTarget(
             name: "EnvironmentsTests",
-            dependencies: ["Environments"],
+            dependencies: ["Environments", "CMuJoCo"],
             resources: [.copy("Fixtures")]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Spiking", "Search", "Environments"]),
         .testTarget(name: "CLITests", dependencies: ["satr"]),
