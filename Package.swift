@@ -17,6 +17,13 @@ let package = Package(
         .executable(name: "satr", targets: ["satr"]),
         .library(name: "SATRKit", targets: ["Randomness", "Spiking", "Search", "Environments", "Training"]),
     ],
+    // Opt-in distributed training over MPI (docs/DISTRIBUTED.md): `swift build --traits MPI`.
+    // A package trait, not a separate package or a -D flag: it switches one conditional target
+    // dependency (CMPI) and one compilation condition (`#if MPI`) in the same targets, so the default
+    // build and `swift test` never need Open MPI, and the MPI build is one documented flag.
+    traits: [
+        .trait(name: "MPI", description: "Distributed population evaluation over MPI (needs libopenmpi-dev)."),
+    ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
@@ -55,11 +62,31 @@ let package = Package(
             ],
             swiftSettings: kernelSettings),
 
+        // MPI's C API (Debian: libopenmpi-dev); built only with the "MPI" trait.
+        .systemLibrary(
+            name: "CMPI",
+            pkgConfig: "ompi-c",
+            providers: [.apt(["libopenmpi-dev", "openmpi-bin"])]),
+
+        // Process groups (single process, or MPI ranks with the "MPI" trait) and the distributed
+        // population evaluation that keeps results bit-identical for any number of processes.
+        .target(
+            name: "Cluster",
+            dependencies: [
+                "Randomness",
+                .target(name: "CMPI", condition: .when(traits: ["MPI"])),
+            ]),
+
+        // `mpirun -np P MPISelfTest`: checks every MPI collective the Cluster module uses.
+        .executableTarget(
+            name: "MPISelfTest",
+            dependencies: ["Cluster", .target(name: "CMPI", condition: .when(traits: ["MPI"]))]),
+
         // The command-line tool.
         .executableTarget(
             name: "satr",
             dependencies: [
-                "Randomness", "Spiking", "Search", "Environments", "Training",
+                "Randomness", "Spiking", "Search", "Environments", "Training", "Cluster",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -74,5 +101,6 @@ let package = Package(
             resources: [.copy("Fixtures")]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Spiking", "Search", "Environments"]),
         .testTarget(name: "CLITests", dependencies: ["satr"]),
+        .testTarget(name: "ClusterTests", dependencies: ["Cluster", "Randomness"]),
     ]
 )
