@@ -1,0 +1,209 @@
+import Foundation
+
+/// A JSON value small enough for metrics lines, written with a fixed key order so that two runs
+/// that compute the same numbers write the same bytes.
+public enum JSONValue: Sendable, Equatable {
+    case int(Int)
+    case double(Double)
+    case string(String)
+    case bool(Bool)
+    case null
+    case array([JSONValue])
+    case object([(String, JSONValue)])
+
+    public static func == (a: JSONValue, b: JSONValue) -> Bool {
+        switch (a, b) {
+        case (.int(let x), .int(let y)): return x == y
+        case (.double(let x), .double(let y)): return x.bitPattern == y.bitPattern
+        case (.string(let x), .string(let y)): return x == y
+        case (.bool(let x), .bool(let y)): return x == y
+        case (.null, .null): return true
+        case (.array(let x), .array(let y)): return x == y
+        case (.object(let x), .object(let y)):
+            return x.count == y.count && zip(x, y).allSatisfy { $0.0 == $1.0 && $0.1 == $1.1 }
+        default: return false
+        }
+    }
+
+    /// Compact JSON text. Doubles use Swift's shortest round-trip form (so parsing gives back the
+    /// same bits); a non-finite double becomes `null`.
+    public var text: String {
+        var out = ""
+        write(to: &out)
+        return out
+    }
+
+    func write(to out: inout String) {
+        switch self {
+        case .int(let v): out += String(v)
+        case .double(let v): out += JSONValue.format(v)
+        case .string(let s): JSONValue.writeString(s, to: &out)
+        case .bool(let b): out += b ? "true" : "false"
+        case .null: out += "null"
+        case .array(let items):
+            out += "["
+            for (i, item) in items.enumerated() {
+                if i > 0 { out += "," }
+                item.write(to: &out)
+            }
+            out += "]"
+        case .object(let fields):
+            out += "{"
+            for (i, (key, value)) in fields.enumerated() {
+                if i > 0 { out += "," }
+                JSONValue.writeString(key, to: &out)
+                out += ":"
+                value.write(to: &out)
+            }
+            out += "}"
+        }
+    }
+
+    /// The shortest round-trip decimal form of `v` (`null` when not finite).
+    public static func format(_ v: Double) -> String {
+        guard v.isFinite else { return "null" }
+        return v.description
+    }
+
+    static func writeString(_ s: String, to out: inout String) {
+        out += "\""
+        for scalar in s.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            default:
+                if scalar.value < 0x20 {
+                    out += String(format: "\\u%04x", scalar.value)
+                } else {
+                    out.unicodeScalars.append(scalar)
+                }
+            }
+        }
+        out += "\""
+    }
+}
+
+/// One line of `metrics.jsonl`: the record of one generation.
+///
+/// Keys, in this order:
+/// - `generation`: generations completed (1-based; the random streams of this generation use
+///   t = generation - 1), `env_steps`: environment steps of all members so far (evaluation
+///   episodes not included), `episodes`;
+/// - `fitness_mean`, `fitness_std`, `fitness_min`, `fitness_max` over the finite fitnesses,
+///   `nonfinite_members` (members whose physics diverged; they rank lowest);
+/// - when the deterministic network was evaluated: `eval_return_mean`, `eval_return_std`,
+///   `eval_return_min`, `eval_return_max`, `eval_length_mean`;
+/// - every optimizer diagnostic, as `opt_<name>`;
+/// - last, the wall-clock measurements, all named `wall_*` (`wall_s` since the run started,
+///   excluding time before a resume's checkpoint was written... see `TrainingRun`). Everything
+///   not named `wall_*` is a deterministic function of the config: a resumed run or a run with
+///   another thread count writes the same values.
+public struct MetricsRecord: Sendable, Equatable {
+    public var fields: [(String, JSONValue)]
+
+    public init(fields: [(String, JSONValue)] = []) { self.fields = fields }
+
+    public static func == (a: MetricsRecord, b: MetricsRecord) -> Bool {
+        JSONValue.object(a.fields) == JSONValue.object(b.fields)
+    }
+
+    public mutating func append(_ key: String, _ value: JSONValue) { fields.append((key, value)) }
+    public mutating func append(_ key: String, _ value: Double) { fields.append((key, .double(value))) }
+    public mutating func append(_ key: String, _ value: Int) { fields.append((key, .int(value))) }
+
+    /// The line's JSON text (no newline).
+    public var line: String { JSONValue.object(fields).text }
+
+    /// True for the keys that hold wall-clock measurements (prefix `wall_`).
+    public static func isWallClock(_ key: String) -> Bool { key.hasPrefix("wall_") }
+}
+
+/// Appends records to `metrics.jsonl`.
+///
+/// On resume, `truncate(keepingGenerationsBelowOrEqual:)` first removes lines past the
+/// checkpoint's generation (lines written after the last checkpoint by an interrupted run), so the
+/// file ends exactly where the checkpoint's run continues.
+public final class MetricsWriter {
+    public let url: URL
+    private let handle: FileHandle
+
+    /// Opens `url` for appending, creating it if needed.
+    public init(url: URL) throws {
+        self.url = url
+        if !FileManager.default.fileExists(atPath: url.path) {
+            guard FileManager.default.createFile(atPath: url.path, contents: nil) else {
+                throw IOError(description: "cannot create \(url.path)")
+            }
+        }
+        do {
+            handle = try FileHandle(forWritingTo: url)
+            try handle.seekToEnd()
+        } catch {
+            throw IOError(description: "cannot open \(url.path) for writing: \(error.localizedDescription)")
+        }
+    }
+
+    deinit { try? handle.close() }
+
+    /// Appends one line.
+    public func append(_ record: MetricsRecord) throws {
+        try handle.write(contentsOf: Data((record.line + "\n").utf8))
+    }
+
+    /// Flushes the file to disk (called before a checkpoint is written, so a checkpoint never
+    /// refers to metrics lines that could be lost).
+    public func synchronize() throws {
+        try handle.synchronize()
+    }
+
+    /// Rewrites `url` atomically keeping only the complete lines whose `generation` is at most
+    /// `generation`.
+    public static func truncate(_ url: URL, keepingGenerationsThrough generation: Int) throws {
+        guard let data = FileManager.default.contents(atPath: url.path) else { return }
+        let text = String(decoding: data, as: UTF8.self)
+        var kept = ""
+        for line in text.split(separator: "\n", omittingEmptySubsequences: true) {
+            guard let g = MetricsFile.generation(ofLine: String(line)) else { continue }
+            if g <= generation { kept += line + "\n" }
+        }
+        try AtomicFile.write(Data(kept.utf8), to: url)
+    }
+}
+
+/// Reading `metrics.jsonl` back (plots, tests, resume).
+public enum MetricsFile {
+    /// Every line of the file, parsed as a JSON object. Lines that are not JSON objects (a partial
+    /// last line) are skipped.
+    public static func read(_ url: URL) throws -> [[String: Any]] {
+        guard let data = FileManager.default.contents(atPath: url.path) else {
+            throw IOError(description: "cannot read \(url.path)")
+        }
+        var rows: [[String: Any]] = []
+        for line in data.split(separator: UInt8(ascii: "\n")) where !line.isEmpty {
+            if let object = try? JSONSerialization.jsonObject(with: Data(line)) as? [String: Any] {
+                rows.append(object)
+            }
+        }
+        return rows
+    }
+
+    static func generation(ofLine line: String) -> Int? {
+        guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else { return nil }
+        return (object["generation"] as? NSNumber)?.intValue
+    }
+
+    /// The file's lines with every wall-clock field removed (for comparing runs).
+    public static func deterministicLines(_ url: URL) throws -> [String] {
+        guard let data = FileManager.default.contents(atPath: url.path) else {
+            throw IOError(description: "cannot read \(url.path)")
+        }
+        return String(decoding: data, as: UTF8.self).split(separator: "\n").map { line in
+            // Wall-clock fields are written last, so cut the line at the first one.
+            if let range = line.range(of: ",\"wall_") { return String(line[..<range.lowerBound]) + "}" }
+            return String(line)
+        }
+    }
+}

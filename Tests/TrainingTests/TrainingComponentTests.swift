@@ -1,0 +1,246 @@
+import Foundation
+import XCTest
+import Randomness
+@testable import Training
+
+/// Unit tests of the parts of the trainer that need no environment or network.
+final class TrainingComponentTests: XCTestCase {
+    // MARK: Normalizer
+
+    func testStatisticsMatchTwoPassMeanAndVariance() {
+        var stream = CounterStream(seed: 1, generation: 0, member: 0, purpose: .auxiliary)
+        let rows = (0..<500).map { _ in (0..<3).map { i in stream.nextNormal() * Double(i + 1) + Double(i) * 10 } }
+        var stats = ObservationStatistics(size: 3)
+        for r in rows { stats.add(r) }
+        for i in 0..<3 {
+            let column = rows.map { $0[i] }
+            let mean = column.reduce(0, +) / 500
+            let variance = column.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / 500
+            XCTAssertEqual(stats.mean[i], mean, accuracy: 1e-12)
+            XCTAssertEqual(stats.variance[i], variance, accuracy: 1e-9 * variance)
+        }
+    }
+
+    func testMergeInMemberOrderEqualsSequentialWithinRounding() {
+        var stream = CounterStream(seed: 2, generation: 0, member: 0, purpose: .auxiliary)
+        var members: [ObservationStatistics] = []
+        var all = ObservationStatistics(size: 2)
+        for m in 0..<7 {
+            var s = ObservationStatistics(size: 2)
+            for _ in 0..<(m * 13 + 1) {
+                let x = [stream.nextNormal(), 5 + 2 * stream.nextNormal()]
+                s.add(x)
+                all.add(x)
+            }
+            members.append(s)
+        }
+        var normalizer = ObservationNormalizer(size: 2)
+        normalizer.update(withMembers: members)
+        XCTAssertEqual(normalizer.statistics.count, all.count)
+        for i in 0..<2 {
+            XCTAssertEqual(normalizer.mean[i], all.mean[i], accuracy: 1e-12)
+            XCTAssertEqual(normalizer.statistics.m2[i], all.m2[i], accuracy: 1e-9 * all.m2[i])
+        }
+        // Bit-identical when repeated in the same order.
+        var again = ObservationNormalizer(size: 2)
+        again.update(withMembers: members)
+        XCTAssertEqual(again, normalizer)
+    }
+
+    func testNormalizerIsIdentityBeforeDataAndFloorsStd() {
+        var n = ObservationNormalizer(size: 2)
+        XCTAssertEqual(n.frozen().apply([3, -4]), [3, -4])
+        var constant = ObservationStatistics(size: 2)
+        for _ in 0..<10 { constant.add([1, 2]) }
+        n.update(withMembers: [constant])
+        XCTAssertEqual(n.standardDeviation, [1e-6, 1e-6])
+        XCTAssertEqual(n.frozen().apply([1, 2]), [0, 0])
+        XCTAssertEqual(n.frozen().apply([1 + 1e-6, 2])[0], 1, accuracy: 1e-4)
+    }
+
+    // MARK: Checkpoint container
+
+    func testCheckpointContainerRoundTripsAndRefusesDamage() throws {
+        let payload = Data("{\"hello\":[1,2,3]}".utf8)
+        let file = CheckpointFile.encode(payload: payload)
+        XCTAssertEqual(try CheckpointFile.decode(file, path: "x"), payload)
+
+        // Truncated.
+        XCTAssertThrowsError(try CheckpointFile.decode(file.prefix(file.count - 3), path: "x")) { error in
+            guard case CheckpointError.truncated = error else { return XCTFail("\(error)") }
+            XCTAssertTrue("\(error)".contains("truncated"), "\(error)")
+        }
+        XCTAssertThrowsError(try CheckpointFile.decode(file.prefix(10), path: "x"))
+        // Corrupt payload byte.
+        var corrupt = file
+        corrupt[corrupt.count - 2] ^= 0x20
+        XCTAssertThrowsError(try CheckpointFile.decode(corrupt, path: "x")) { error in
+            guard case CheckpointError.corrupt = error else { return XCTFail("\(error)") }
+        }
+        // Other version.
+        var other = file
+        other[8] = 99
+        XCTAssertThrowsError(try CheckpointFile.decode(other, path: "x")) { error in
+            XCTAssertEqual(error as? CheckpointError, .unsupportedVersion(path: "x", found: 99, expected: CheckpointFile.formatVersion))
+        }
+        // Not a checkpoint at all.
+        XCTAssertThrowsError(try CheckpointFile.decode(Data("hello world, this is text".utf8), path: "x")) { error in
+            XCTAssertEqual(error as? CheckpointError, .notACheckpoint(path: "x"))
+        }
+    }
+
+    func testAtomicWriteReplacesWholeFile() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("satr-atomic-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let url = dir.appendingPathComponent("f.bin")
+        try AtomicFile.write(Data(repeating: 1, count: 1000), to: url)
+        try AtomicFile.write(Data([7, 8]), to: url)
+        XCTAssertEqual(try Data(contentsOf: url), Data([7, 8]))
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir.path), ["f.bin"], "no temporary file left")
+        XCTAssertThrowsError(try AtomicFile.write(Data([1]), to: dir.appendingPathComponent("missing/f.bin")))
+    }
+
+    func testDoublesRoundTripThroughJSONBitExactly() throws {
+        var stream = CounterStream(seed: 3, generation: 0, member: 0, purpose: .auxiliary)
+        var values = (0..<2000).map { _ in Double(bitPattern: stream.next() & 0x7FEF_FFFF_FFFF_FFFF) }
+        values += (0..<2000).map { _ in stream.nextNormal() * 1e-3 }
+        values += [0.1, 1.0 / 3, .leastNonzeroMagnitude, 1.7976931348623157e308, -0.0]
+        let data = try JSONEncoder().encode(values)
+        let back = try JSONDecoder().decode([Double].self, from: data)
+        XCTAssertEqual(values.map(\.bitPattern), back.map(\.bitPattern))
+        // The metrics writer's own formatting too.
+        for v in values.prefix(500) {
+            XCTAssertEqual(Double(JSONValue.format(v))?.bitPattern, v.bitPattern)
+        }
+    }
+
+    // MARK: Metrics
+
+    func testMetricsLineOrderAndWallClockStripping() throws {
+        var record = MetricsRecord()
+        record.append("generation", 3)
+        record.append("fitness_mean", 0.5)
+        record.append("nonfinite", JSONValue.double(.infinity))
+        record.append("wall_s", 12.25)
+        XCTAssertEqual(record.line, "{\"generation\":3,\"fitness_mean\":0.5,\"nonfinite\":null,\"wall_s\":12.25}")
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("satr-metrics-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let url = dir.appendingPathComponent("metrics.jsonl")
+        do {
+            let writer = try MetricsWriter(url: url)
+            for g in 1...4 {
+                var r = MetricsRecord()
+                r.append("generation", g)
+                r.append("wall_s", Double(g))
+                try writer.append(r)
+            }
+        }
+        XCTAssertEqual(try MetricsFile.deterministicLines(url), (1...4).map { "{\"generation\":\($0)}" })
+        try MetricsWriter.truncate(url, keepingGenerationsThrough: 2)
+        XCTAssertEqual(try MetricsFile.read(url).count, 2)
+    }
+
+    // MARK: Config
+
+    func testConfigFileDefaultsAndUnknownKeys() throws {
+        let partial = try JSONDecoder().decode(TrainingConfig.self, from: Data("{\"env\":\"Hopper-v5\",\"population\":64,\"trust_radius\":0.002}".utf8))
+        XCTAssertEqual(partial.env, "Hopper-v5")
+        XCTAssertEqual(partial.population, 64)
+        XCTAssertEqual(partial.trustRadius, 0.002)
+        XCTAssertEqual(partial.generations, TrainingConfig().generations)
+        XCTAssertThrowsError(try JSONDecoder().decode(TrainingConfig.self, from: Data("{\"populaton\":64}".utf8))) { error in
+            XCTAssertTrue("\(error)".contains("populaton"), "\(error)")
+        }
+        // Round trip.
+        let data = try partial.jsonData()
+        XCTAssertEqual(try JSONDecoder().decode(TrainingConfig.self, from: data), partial)
+    }
+
+    func testConfigValidationNamesTheField() {
+        var c = TrainingConfig()
+        c.neurons = 100
+        XCTAssertThrowsError(try c.validate()) { XCTAssertTrue("\($0)".contains("neurons"), "\($0)") }
+        c = TrainingConfig()
+        c.algo = .ec
+        c.trustRadius = 1e-3
+        XCTAssertThrowsError(try c.validate()) { XCTAssertTrue("\($0)".contains("trust_radius"), "\($0)") }
+        c = TrainingConfig()
+        c.signalEstimator = "magic"
+        XCTAssertThrowsError(try c.validate()) { XCTAssertTrue("\($0)".contains("lag1"), "\($0)") }
+        XCTAssertNoThrow(try TrainingConfig().validate())
+    }
+
+    // MARK: Evaluator
+
+    /// A worker whose outcome depends on (member, generation) only and whose run time is uneven.
+    struct FakeWorker: MemberWorker {
+        typealias Population = Double
+        var evaluated = 0
+        mutating func evaluate(member: Int, generation: Int, population: Double, normalization: FrozenNormalization) throws -> MemberOutcome {
+            evaluated += 1
+            var stream = CounterStream(seed: 9, generation: generation, member: member, purpose: .auxiliary)
+            var stats = ObservationStatistics(size: 1)
+            let steps = Int(stream.nextWord() % 200)
+            var total = 0.0
+            for _ in 0..<steps {
+                let x = stream.nextNormal()
+                stats.add([x])
+                total += x * population
+            }
+            if member == 5 { usleep(2000) }
+            return MemberOutcome(fitness: total, steps: steps, episodes: 1, diverged: false, observations: stats)
+        }
+    }
+
+    struct FailingWorker: MemberWorker {
+        typealias Population = Int
+        struct Boom: Error {}
+        mutating func evaluate(member: Int, generation: Int, population: Int, normalization: FrozenNormalization) throws -> MemberOutcome {
+            if member == 3 { throw Boom() }
+            return MemberOutcome(fitness: 0, steps: 0, episodes: 1, diverged: false, observations: .init(size: 1))
+        }
+    }
+
+    func testThreadedEvaluatorIsIndependentOfThreadCount() throws {
+        let request = GenerationRequest(generation: 4, members: Array(0..<37), population: 1.5, normalization: .identity(size: 1))
+        let reference = try ThreadedPopulationEvaluator(threads: 1) { FakeWorker() }.evaluate(request)
+        XCTAssertEqual(reference.count, 37)
+        for threads in [2, 3, 8] {
+            let evaluator = ThreadedPopulationEvaluator(threads: threads) { FakeWorker() }
+            XCTAssertEqual(try evaluator.evaluate(request), reference, "threads = \(threads)")
+        }
+        // A subset (as a distributed rank would request) gives the matching slice.
+        let subset = GenerationRequest(generation: 4, members: [30, 2, 17], population: 1.5, normalization: .identity(size: 1))
+        let part = try ThreadedPopulationEvaluator(threads: 2) { FakeWorker() }.evaluate(subset)
+        XCTAssertEqual(part, [reference[30], reference[2], reference[17]])
+    }
+
+    func testEvaluatorPropagatesWorkerErrors() {
+        let evaluator = ThreadedPopulationEvaluator(threads: 2) { FailingWorker() }
+        let request = GenerationRequest(generation: 0, members: Array(0..<10), population: 0, normalization: .identity(size: 1))
+        XCTAssertThrowsError(try evaluator.evaluate(request)) { XCTAssertTrue($0 is FailingWorker.Boom) }
+    }
+
+    // MARK: Plot
+
+    func testPlotRendersSVGWithBothPanelsAndSeedGroups() {
+        let a = RunCurve(directory: "a", label: "SATR X", quantity: "eval return", envSteps: [0, 100, 200], wallSeconds: [0, 1, 2], returns: [1, 5, 9])
+        let b = RunCurve(directory: "b", label: "SATR X", quantity: "eval return", envSteps: [0, 120, 210], wallSeconds: [0, 1.5, 2.5], returns: [2, 4, 10])
+        let c = RunCurve(directory: "c", label: "EC X", quantity: "eval return", envSteps: [0, 100], wallSeconds: [0, 1], returns: [0, 3])
+        let svg = LearningCurvePlot.svg([a, b, c])
+        XCTAssertTrue(svg.hasPrefix("<svg"))
+        XCTAssertTrue(svg.contains("environment steps"))
+        XCTAssertTrue(svg.contains("wall time"))
+        XCTAssertTrue(svg.contains("2 seeds"))
+        XCTAssertTrue(svg.contains("<polygon"), "a min-max band for the two seeds")
+        XCTAssertTrue(svg.contains("EC X"))
+        XCTAssertTrue(svg.hasSuffix("</svg>\n"))
+        XCTAssertEqual(LearningCurvePlot.interpolate([0, 10], [0, 100], at: 2.5), 25)
+        XCTAssertNil(LearningCurvePlot.interpolate([0, 10], [0, 100], at: 11))
+        let ticks = LearningCurvePlot.niceTicks(0, 1000)
+        XCTAssertEqual(ticks.first, 0)
+        XCTAssertGreaterThanOrEqual(ticks.last!, 1000)
+    }
+}
