@@ -1,0 +1,147 @@
+/// Exact, grouping-independent gradient statistics of a bit population.
+///
+/// With integer rank weights `a_k = 2 (M - 1) u_k` (`FitnessShaping.integerWeights`), every
+/// statistic the bit optimizers need is a polynomial in the per-bit integer sums
+///
+/// - `weightedCounts[i]        = sum_k a_k   * theta_k,i`
+/// - `squaredWeightedCounts[i] = sum_k a_k^2 * theta_k,i`
+/// - `firstHalfWeightedCounts[i] = sum_{k in first half} a_k * theta_k,i`
+///
+/// and the scalars `sum a_k`, `sum a_k^2`, `sum_{first half} a_k`, the member counts (using
+/// `theta^2 = theta`):
+///
+/// - `sum_k u_k (theta_k,i - rho_i) = (weightedCounts[i] - rho_i sum a) / (2 (M - 1))`
+/// - `sum_k z_k (theta_k,i - rho_i) = s (weightedCounts[i] - rho_i sum a)`, `s = sqrt(M / sum a^2)`
+/// - `sum_k c_k,i^2 = s^2 (squaredWeightedCounts[i] (1 - 2 rho_i) + rho_i^2 sum a^2)`
+///
+/// All sums are `Int64` (|a| < M, so they stay below `M^3` and cannot overflow for any population
+/// that fits in memory). Integer addition is associative, so workers (threads or processes) can
+/// fill statistics for disjoint member subsets in any order and `merge` them with a result that is
+/// bit-identical to a single sequential pass.
+public struct BitStatistics: Sendable, Equatable, Codable {
+    /// d, the number of bits.
+    public let dimension: Int
+    /// M, the population size the weights belong to.
+    public let populationSize: Int
+    /// Members with index below this form the "first half" of the split-half estimator.
+    public let firstHalfEnd: Int
+    /// `sum_k a_k theta_k,i` per bit.
+    public private(set) var weightedCounts: [Int64]
+    /// `sum_k a_k^2 theta_k,i` per bit.
+    public private(set) var squaredWeightedCounts: [Int64]
+    /// `sum_{k < firstHalfEnd} a_k theta_k,i` per bit.
+    public private(set) var firstHalfWeightedCounts: [Int64]
+    /// `sum_k a_k` over the members added.
+    public private(set) var weightSum: Int64 = 0
+    /// `sum_k a_k^2` over the members added.
+    public private(set) var squaredWeightSum: Int64 = 0
+    /// `sum_{k < firstHalfEnd} a_k` over the members added.
+    public private(set) var firstHalfWeightSum: Int64 = 0
+    /// Members added so far.
+    public private(set) var memberCount = 0
+    /// Members of the first half added so far.
+    public private(set) var firstHalfMemberCount = 0
+
+    /// Empty statistics for a population of `populationSize` members over `dimension` bits.
+    ///
+    /// `firstHalfEnd` defaults to `M / 2`, or to `2 * ((M / 2) / 2)` with mirrored pairs so that a
+    /// pair is never split between the halves.
+    public init(dimension: Int, populationSize: Int, mirrored: Bool = false) {
+        precondition(dimension >= 1 && populationSize >= 1, "empty statistics need d >= 1 and M >= 1")
+        self.dimension = dimension
+        self.populationSize = populationSize
+        self.firstHalfEnd = mirrored ? 2 * ((populationSize / 2) / 2) : populationSize / 2
+        weightedCounts = [Int64](repeating: 0, count: dimension)
+        squaredWeightedCounts = [Int64](repeating: 0, count: dimension)
+        firstHalfWeightedCounts = [Int64](repeating: 0, count: dimension)
+    }
+
+    /// Adds member `member` with integer weight `weight` and packed bits `words`.
+    ///
+    /// Cost: one pass over the set bits of the member.
+    public mutating func add(member: Int, weight: Int64, bits words: UnsafeBufferPointer<UInt64>) {
+        precondition(words.count >= BitGenome.wordCount(bits: dimension), "member has too few words")
+        let inFirstHalf = member < firstHalfEnd
+        let weightSquared = weight * weight
+        weightSum += weight
+        squaredWeightSum += weightSquared
+        memberCount += 1
+        if inFirstHalf {
+            firstHalfWeightSum += weight
+            firstHalfMemberCount += 1
+        }
+        let d = dimension
+        weightedCounts.withUnsafeMutableBufferPointer { a1 in
+            squaredWeightedCounts.withUnsafeMutableBufferPointer { a2 in
+                firstHalfWeightedCounts.withUnsafeMutableBufferPointer { h in
+                    for w in 0..<BitGenome.wordCount(bits: d) {
+                        var word = words[w]
+                        let base = w << 6
+                        while word != 0 {
+                            let i = base + word.trailingZeroBitCount
+                            word &= word &- 1
+                            if i >= d { break }
+                            a1[i] &+= weight
+                            a2[i] &+= weightSquared
+                            if inFirstHalf { h[i] &+= weight }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Adds another worker's statistics (for a disjoint member subset): exact and order-independent.
+    public mutating func merge(_ other: BitStatistics) {
+        precondition(
+            other.dimension == dimension && other.populationSize == populationSize
+                && other.firstHalfEnd == firstHalfEnd, "merging statistics of different shapes")
+        for i in 0..<dimension {
+            weightedCounts[i] &+= other.weightedCounts[i]
+            squaredWeightedCounts[i] &+= other.squaredWeightedCounts[i]
+            firstHalfWeightedCounts[i] &+= other.firstHalfWeightedCounts[i]
+        }
+        weightSum += other.weightSum
+        squaredWeightSum += other.squaredWeightSum
+        firstHalfWeightSum += other.firstHalfWeightSum
+        memberCount += other.memberCount
+        firstHalfMemberCount += other.firstHalfMemberCount
+    }
+
+    /// Fills statistics for members `members` of generation `generation`, regenerating each
+    /// member from `distribution` (the sampling rule of `BernoulliDistribution`).
+    public mutating func accumulate(
+        members: Range<Int>, weights: [Int64], distribution: BernoulliDistribution,
+        generation: Int, seed: UInt64, mirrored: Bool
+    ) {
+        precondition(weights.count == populationSize, "one weight per member is required")
+        var buffer = [UInt64](repeating: 0, count: distribution.wordsPerMember)
+        buffer.withUnsafeMutableBufferPointer { out in
+            for k in members {
+                distribution.sample(member: k, generation: generation, seed: seed, mirrored: mirrored, into: out)
+                add(member: k, weight: weights[k], bits: UnsafeBufferPointer(out))
+            }
+        }
+    }
+
+    /// Statistics of the whole population, computed on `threads` threads (each filling a
+    /// contiguous member range) and merged; the result does not depend on `threads`.
+    public static func compute(
+        weights: [Int64], distribution: BernoulliDistribution, generation: Int, seed: UInt64,
+        mirrored: Bool, threads: Int = 1
+    ) -> BitStatistics {
+        let m = weights.count
+        let parts = Swift.max(1, Swift.min(threads, m))
+        let pieces = Parallel.map(count: parts) { part -> BitStatistics in
+            var s = BitStatistics(dimension: distribution.dimension, populationSize: m, mirrored: mirrored)
+            let lo = part * m / parts, hi = (part + 1) * m / parts
+            s.accumulate(
+                members: lo..<hi, weights: weights, distribution: distribution, generation: generation,
+                seed: seed, mirrored: mirrored)
+            return s
+        }
+        var total = pieces[0]
+        for piece in pieces.dropFirst() { total.merge(piece) }
+        return total
+    }
+}

@@ -1,0 +1,285 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// How SATR estimates the signal energy `S_t` (SATR.md, step 3).
+public enum SignalEstimator: String, Sendable, Codable, CaseIterable {
+    /// Default. `X_t = L_t = <g_t, g_{t-1}>_F` (Fisher metric at the current rho; `g_{-1} = 0`),
+    /// unbiased for the signal when successive populations are independent;
+    /// `S_t = max(EMA_beta(X)_t, 0)`.
+    case lagOneCoherence = "lag1"
+    /// `X_t = ||g_t||_F^2 - N_t` (N_t the noise energy); `S_t = max(EMA_beta(X)_t, 0)`
+    /// (momentum 0 gives the unpooled per-generation estimate).
+    case varianceSubtraction = "variance"
+    /// Evolution path `p_t = beta p_{t-1} + (1 - beta) g_t`,
+    /// `S_t = max(||p_t||_F^2 - N_t (1 - beta) / (1 + beta), 0)`, and the step follows `p_t`
+    /// instead of `g_t`. A path component that pushes a probability into its bound is zeroed after
+    /// the step.
+    case evolutionPath = "path"
+    /// `X_t = <g_a, g_b>_F` of the two halves of the population (independent samples of the same
+    /// gradient; mirrored pairs are never split); `S_t = max(EMA_beta(X)_t, 0)`.
+    case splitHalf = "split-half"
+}
+
+/// SATR, the signal-adaptive trust region on a Bernoulli connectivity distribution (SATR.md).
+///
+/// Per generation t, with standardized ranks `z_k = s a_k`, `s = sqrt(M / sum a^2)` (a_k the
+/// integer rank weights) and `c_k,i = z_k (theta_k,i - rho_i)`:
+///
+/// 1. direction `g_i = (1/M) sum_k c_k,i = (s / M) (weightedCounts_i - rho_i sum a)`;
+/// 2. Fisher metric `<a, b>_F = sum_i a_i b_i / (rho_i (1 - rho_i))` at the current rho;
+/// 3. noise energy `N_t = sum_i s_i^2 / (M rho_i (1 - rho_i))`, `s_i^2` the sample variance of
+///    `c_k,i` over k: `s_i^2 = (sum_k c_k,i^2 - M g_i^2) / (M - 1)`, with
+///    `sum_k c_k,i^2 = s^2 (squaredWeightedCounts_i (1 - 2 rho_i) + rho_i^2 sum a^2)`;
+///    the signal energy `S_t` by the chosen `SignalEstimator`;
+/// 4. KL budget `delta_t = kappa d S_t` (kappa = `trustRadius`);
+/// 5. `rho' = clip(rho + eta v, eps, 1 - eps)` (v = g, or the path p) with the largest `eta` in
+///    `[0, etaMax]` whose exact clipped KL `KL(Bern(rho') || Bern(rho))` is within `delta_t`:
+///    the quadratic model gives `eta_0 = sqrt(2 delta_t / ||v||_F^2)`, then bisection on the
+///    exact KL (monotone in eta), keeping the feasible end.
+/// 6. diagnostics (in order): gradientEnergy `||g||_F^2`, noiseEnergy, lagOneCoherence `L_t`,
+///    rawSignal `X_t`, signalEnergy `S_t`, klBudget, stepSize, realizedKL, meanAbsoluteChange,
+///    meanProbability, meanVariance, entropy.
+public struct SATRStrategy: BitSearchStrategy {
+    /// SATR hyperparameters (CLI names: trust-radius, eta-max, momentum, signal-estimator, mirrored).
+    public struct Hyperparameters: Sendable, Equatable, Codable {
+        /// kappa: the per-parameter KL budget at full signal (1e-3, the prototype's value).
+        public var trustRadius: Double = 1e-3
+        /// The largest step size. With standardized ranks, `eta = 1` already moves a bit that
+        /// separates the population perfectly (top half 1, bottom half 0) from 0.5 to about 0.93,
+        /// a full cross-entropy-like step; larger steps only overshoot into the bounds. Default 1.
+        public var etaMax: Double = 1.0
+        /// beta, the EMA / evolution-path factor (0.9).
+        public var momentum: Double = 0.9
+        /// The signal-energy estimator (default lag-1 coherence).
+        public var signalEstimator: SignalEstimator = .lagOneCoherence
+        /// Mirrored pairs (members 2p, 2p + 1 share uniforms).
+        public var mirrored: Bool = false
+        /// eps, the probability bound (1e-3).
+        public var bound: Double = BernoulliDistribution.defaultBound
+        public init() {}
+        public init(
+            trustRadius: Double = 1e-3, etaMax: Double = 1.0, momentum: Double = 0.9,
+            signalEstimator: SignalEstimator = .lagOneCoherence, mirrored: Bool = false,
+            bound: Double = BernoulliDistribution.defaultBound
+        ) {
+            self.trustRadius = trustRadius
+            self.etaMax = etaMax
+            self.momentum = momentum
+            self.signalEstimator = signalEstimator
+            self.mirrored = mirrored
+            self.bound = bound
+        }
+    }
+
+    /// The whole SATR state.
+    public struct State: Sendable, Equatable, Codable {
+        public var hyperparameters: Hyperparameters
+        public var seed: UInt64
+        public var populationSize: Int
+        public var generation: Int
+        public var distribution: BernoulliDistribution
+        /// `g_{t-1}` (zeros before the first update).
+        public var previousGradient: [Double]
+        /// The evolution path p (used by `.evolutionPath`; zeros otherwise).
+        public var evolutionPath: [Double]
+        /// `EMA_beta(X)` of the raw signal estimate (started at 0, no bias correction).
+        public var signalAverage: Double
+    }
+
+    public private(set) var state: State
+
+    public init(state: State) { self.state = state }
+
+    /// A fresh SATR run over `dimension` bits, all rho = 0.5.
+    ///
+    /// Preconditions: `populationSize >= 2` (>= 4 and even when mirrored), `dimension >= 1`,
+    /// `trustRadius >= 0`, `etaMax >= 0`, `0 <= momentum < 1`.
+    public init(dimension: Int, populationSize: Int, seed: UInt64, hyperparameters: Hyperparameters = .init()) {
+        let h = hyperparameters
+        precondition(populationSize >= 2, "SATR needs a population of at least 2")
+        precondition(!h.mirrored || populationSize % 2 == 0, "mirrored sampling needs an even population")
+        precondition(h.trustRadius >= 0 && h.etaMax >= 0, "trust radius and etaMax must be non-negative")
+        precondition(h.momentum >= 0 && h.momentum < 1, "momentum must lie in [0, 1)")
+        state = State(
+            hyperparameters: h, seed: seed, populationSize: populationSize, generation: 0,
+            distribution: BernoulliDistribution(dimension: dimension, bound: h.bound),
+            previousGradient: [Double](repeating: 0, count: dimension),
+            evolutionPath: [Double](repeating: 0, count: dimension), signalAverage: 0)
+    }
+
+    public var generation: Int { state.generation }
+    public var populationSize: Int { state.populationSize }
+    public var genomeCount: Int { state.distribution.wordsPerMember }
+    /// The current search distribution.
+    public var distribution: BernoulliDistribution { state.distribution }
+    public var isMirrored: Bool { state.hyperparameters.mirrored }
+
+    public func sampleMember(_ k: Int, into genome: UnsafeMutableBufferPointer<UInt64>) {
+        state.distribution.sample(
+            member: k, generation: state.generation, seed: state.seed,
+            mirrored: state.hyperparameters.mirrored, into: genome)
+    }
+
+    public func mostLikely(into genome: UnsafeMutableBufferPointer<UInt64>) {
+        state.distribution.mostLikely(into: genome)
+    }
+
+    public func statistics(fitnesses: [Double], threads: Int = 1) -> BitStatistics {
+        precondition(fitnesses.count == state.populationSize, "one fitness per member is required")
+        return BitStatistics.compute(
+            weights: FitnessShaping.integerWeights(fitnesses), distribution: state.distribution,
+            generation: state.generation, seed: state.seed, mirrored: state.hyperparameters.mirrored,
+            threads: threads)
+    }
+
+    /// `sum_i a_i b_i / (rho_i (1 - rho_i))`.
+    @inlinable
+    static func fisherInner(_ a: [Double], _ b: [Double], _ rho: [Double]) -> Double {
+        var total = 0.0
+        for i in 0..<rho.count { total += a[i] * b[i] / (rho[i] * (1 - rho[i])) }
+        return total
+    }
+
+    /// `KL(clip(rho + eta v) || rho)` summed over bits.
+    static func klOfStep(_ eta: Double, _ v: [Double], _ rho: [Double], _ lo: Double, _ hi: Double) -> Double {
+        var total = 0.0
+        for i in 0..<rho.count where v[i] != 0 {
+            let p = Swift.min(Swift.max(rho[i] + eta * v[i], lo), hi)
+            total += BernoulliDistribution.klTerm(p, rho[i])
+        }
+        return total
+    }
+
+    /// The largest `eta` in `[0, etaMax]` with `KL(clip(rho + eta v) || rho) <= budget`
+    /// (bisection on the exact KL, which is non-decreasing in eta), and its KL.
+    static func stepSize(
+        direction v: [Double], rho: [Double], budget: Double, etaMax: Double, bound: Double
+    ) -> (eta: Double, kl: Double) {
+        let lo = bound, hi = 1 - bound
+        let energy = fisherInner(v, v, rho)
+        guard budget > 0, energy > 0, etaMax > 0 else { return (0, 0) }
+        let klMax = klOfStep(etaMax, v, rho, lo, hi)
+        if klMax <= budget { return (etaMax, klMax) }
+        var feasible = 0.0, feasibleKL = 0.0, infeasible = etaMax
+        let start = Swift.min((2 * budget / energy).squareRoot(), etaMax)
+        let klStart = klOfStep(start, v, rho, lo, hi)
+        if klStart <= budget { feasible = start; feasibleKL = klStart } else { infeasible = start }
+        // Bisection to a relative width of 1e-9 (at most ~40 halvings).
+        var iterations = 0
+        while infeasible - feasible > 1e-9 * infeasible && iterations < 60 {
+            let mid = 0.5 * (feasible + infeasible)
+            let kl = klOfStep(mid, v, rho, lo, hi)
+            if kl <= budget { feasible = mid; feasibleKL = kl } else { infeasible = mid }
+            iterations += 1
+        }
+        return (feasible, feasibleKL)
+    }
+
+    public mutating func update(with statistics: BitStatistics) -> Diagnostics {
+        let d = state.distribution.dimension
+        precondition(
+            statistics.memberCount == state.populationSize && statistics.dimension == d,
+            "statistics must cover the whole population (\(statistics.memberCount) of \(state.populationSize) members)")
+        let h = state.hyperparameters
+        let rho = state.distribution.probabilities
+        let m = Double(statistics.populationSize)
+        let sumA = Double(statistics.weightSum)
+        let sumA2 = Double(statistics.squaredWeightSum)
+        let s = sumA2 > 0 ? (m / sumA2).squareRoot() : 0
+
+        // 1. Direction and per-bit noise.
+        var g = [Double](repeating: 0, count: d)
+        var gradientEnergy = 0.0, noiseEnergy = 0.0
+        for i in 0..<d {
+            let r = rho[i], fisher = r * (1 - r)
+            let gi = s / m * (Double(statistics.weightedCounts[i]) - r * sumA)
+            g[i] = gi
+            let sumC2 = s * s * (Double(statistics.squaredWeightedCounts[i]) * (1 - 2 * r) + r * r * sumA2)
+            let variance = Swift.max(sumC2 - m * gi * gi, 0) / (m - 1)
+            gradientEnergy += gi * gi / fisher
+            noiseEnergy += variance / (m * fisher)
+        }
+        let lagOne = Self.fisherInner(g, state.previousGradient, rho)
+
+        // 3. Signal energy.
+        let beta = h.momentum
+        var raw: Double
+        var direction = g
+        var signal: Double
+        switch h.signalEstimator {
+        case .lagOneCoherence:
+            raw = lagOne
+        case .varianceSubtraction:
+            raw = gradientEnergy - noiseEnergy
+        case .splitHalf:
+            let na = Double(statistics.firstHalfMemberCount), nb = m - na
+            let sumAa = Double(statistics.firstHalfWeightSum), sumAb = sumA - sumAa
+            if na > 0 && nb > 0 {
+                var inner = 0.0
+                for i in 0..<d {
+                    let r = rho[i]
+                    let ca = Double(statistics.firstHalfWeightedCounts[i])
+                    let cb = Double(statistics.weightedCounts[i]) - ca
+                    let ga = s / na * (ca - r * sumAa), gb = s / nb * (cb - r * sumAb)
+                    inner += ga * gb / (r * (1 - r))
+                }
+                raw = inner
+            } else {
+                raw = 0
+            }
+        case .evolutionPath:
+            for i in 0..<d { state.evolutionPath[i] = beta * state.evolutionPath[i] + (1 - beta) * g[i] }
+            direction = state.evolutionPath
+            raw = Self.fisherInner(direction, direction, rho) - noiseEnergy * (1 - beta) / (1 + beta)
+        }
+        if h.signalEstimator == .evolutionPath {
+            state.signalAverage = raw
+            signal = Swift.max(raw, 0)
+        } else {
+            state.signalAverage = beta * state.signalAverage + (1 - beta) * raw
+            signal = Swift.max(state.signalAverage, 0)
+        }
+
+        // 4-5. Budget and step.
+        let budget = h.trustRadius * Double(d) * signal
+        let (eta, _) = Self.stepSize(
+            direction: direction, rho: rho, budget: budget, etaMax: h.etaMax, bound: h.bound)
+        let old = state.distribution
+        if eta > 0 {
+            state.distribution.setProbabilities((0..<d).map { rho[$0] + eta * direction[$0] })
+        }
+        let new = state.distribution.probabilities
+        if h.signalEstimator == .evolutionPath {
+            let lo = h.bound, hi = 1 - h.bound
+            for i in 0..<d {
+                let p = state.evolutionPath[i]
+                if (p > 0 && new[i] >= hi) || (p < 0 && new[i] <= lo) { state.evolutionPath[i] = 0 }
+            }
+        }
+        state.previousGradient = g
+        state.generation += 1
+
+        // 6. Diagnostics.
+        var diagnostics = Diagnostics()
+        diagnostics.append("gradientEnergy", gradientEnergy)
+        diagnostics.append("noiseEnergy", noiseEnergy)
+        diagnostics.append("lagOneCoherence", lagOne)
+        diagnostics.append("rawSignal", raw)
+        diagnostics.append("signalEnergy", signal)
+        diagnostics.append("klBudget", budget)
+        diagnostics.append("stepSize", eta)
+        diagnostics.append("realizedKL", state.distribution.klDivergence(to: old))
+        var change = 0.0
+        for i in 0..<d { change += abs(new[i] - rho[i]) }
+        diagnostics.append("meanAbsoluteChange", change / Double(d))
+        diagnostics.append("meanProbability", state.distribution.meanProbability)
+        diagnostics.append("meanVariance", state.distribution.meanVariance)
+        diagnostics.append("entropy", state.distribution.entropy)
+        return diagnostics
+    }
+}
