@@ -24,8 +24,14 @@ typedef struct satr_mj_guard {
     char message[SATR_MJ_MESSAGE_SIZE];
 } satr_mj_guard;
 
-/// The innermost active guard of this thread (NULL outside guarded calls).
-static _Thread_local satr_mj_guard *satr_mj_current_guard = NULL;
+/// The slot holding the innermost active guard of this thread (NULL outside guarded calls).
+/// (Function-local statics: Swift's Clang importer emits the bodies of inline functions, with
+/// their local statics, but not file-scope variables of a header.)
+static inline satr_mj_guard **satr_mj_guard_slot(void) {
+    static _Thread_local satr_mj_guard *slot = NULL;
+    return &slot;
+}
+#define satr_mj_current_guard (*satr_mj_guard_slot())
 
 /// Installed as `mju_user_error`: jumps back to the guarded call on this thread.
 static inline void satr_mj_error_handler(const char *message) {
@@ -45,16 +51,19 @@ static inline void satr_mj_install_handlers(void (*warning)(const char *)) {
 }
 
 /// The message of the last MuJoCo error caught on this thread by a guarded call.
-static _Thread_local char satr_mj_last_error[SATR_MJ_MESSAGE_SIZE];
+static inline char *satr_mj_last_error_buffer(void) {
+    static _Thread_local char message[SATR_MJ_MESSAGE_SIZE];
+    return message;
+}
 
-static inline const char *satr_mj_last_error_message(void) { return satr_mj_last_error; }
+static inline const char *satr_mj_last_error_message(void) { return satr_mj_last_error_buffer(); }
 
 #define SATR_MJ_GUARDED(body)                                                          \
     satr_mj_guard guard;                                                               \
     satr_mj_guard *volatile previous = satr_mj_current_guard;                          \
     if (setjmp(guard.jump) != 0) {                                                     \
         satr_mj_current_guard = previous;                                              \
-        memcpy(satr_mj_last_error, guard.message, SATR_MJ_MESSAGE_SIZE);               \
+        memcpy(satr_mj_last_error_buffer(), guard.message, SATR_MJ_MESSAGE_SIZE);               \
         return -1;                                                                     \
     }                                                                                  \
     satr_mj_current_guard = &guard;                                                    \

@@ -322,6 +322,13 @@ public final class MuJoCoData {
     public func setQvel(_ values: [Double]) throws { try write(values, to: qvelPointer, count: model.nv, field: "qvel") }
     /// Sets ctrl (nu values).
     public func setCtrl(_ values: [Double]) throws { try write(values, to: ctrlPointer, count: model.nu, field: "ctrl") }
+    /// Sets ctrl from a buffer of nu values (no allocation).
+    public func setCtrl(_ values: UnsafeBufferPointer<Double>) throws {
+        guard values.count == model.nu else {
+            throw MuJoCoError.sizeMismatch(field: "ctrl", expected: model.nu, actual: values.count)
+        }
+        if let base = values.baseAddress { ctrlPointer.update(from: base, count: values.count) }
+    }
     /// Accelerations (nv).
     public var qacc: [Double] { read(pointer.pointee.qacc, model.nv) }
     /// Body frame positions (nbody x 3).

@@ -131,6 +131,8 @@ final class TaskEnvironment<Rules: TaskRules>: Environment {
     private let nq: Int
     private let nv: Int
     private let nu: Int
+    /// The noisy reset qpos, restored after mj_forward (see `resetInPlace`).
+    private var resetQpos: [Double]
     private(set) var elapsedSteps = 0
     /// Why the next step must be preceded by a reset (nil while an episode runs).
     private var resetReason: String? = "no episode has started"
@@ -148,6 +150,7 @@ final class TaskEnvironment<Rules: TaskRules>: Environment {
         self.nq = model.nq
         self.nv = model.nv
         self.nu = model.nu
+        self.resetQpos = [Double](repeating: 0, count: model.nq)
     }
 
     func reset(seed: UInt64) -> [Double] {
@@ -178,7 +181,14 @@ final class TaskEnvironment<Rules: TaskRules>: Environment {
                     qvel: UnsafeMutableBufferPointer(start: d.pointee.qvel, count: nv),
                     scale: noiseScale, random: &random)
             }
+            // MuJoCo 2.2.2's mj_forward normalises free-joint quaternions inside qpos (Ant, Humanoid);
+            // MuJoCo 3 (Gymnasium's reference) normalises a copy and leaves qpos as set. Keep the
+            // state exactly qpos0 + noise, as Gymnasium does; the kinematics use the normalised
+            // quaternion either way, and the first mj_step normalises qpos.
+            let qpos = d.pointee.qpos!
+            resetQpos.withUnsafeMutableBufferPointer { $0.baseAddress!.update(from: qpos, count: nq) }
             try data.forward()
+            resetQpos.withUnsafeBufferPointer { qpos.update(from: $0.baseAddress!, count: nq) }
             resetReason = nil
         } catch {
             resetReason = "the reset failed: \(error)"
