@@ -31,9 +31,10 @@ public struct BernoulliDistribution: Sendable, Equatable, Codable {
     public private(set) var probabilities: [Double]
     /// eps: every probability is clipped to `[bound, 1 - bound]`.
     public let bound: Double
-    /// Per-bit thresholds `ceil(rho_i * 2^32)` (derived, not encoded).
+    /// Per-bit thresholds `ceil(rho_i * 2^32)` (derived, not encoded), in the lane order of
+    /// `PhiloxLanes`: bit `32 g + 4 l + j` is stored at `32 g + 8 j + l` (padding: 0).
     @usableFromInline internal private(set) var thresholds: [UInt32] = []
-    /// Per-bit mirrored thresholds `ceil((1 - rho_i) * 2^32)` (derived, not encoded).
+    /// Per-bit mirrored thresholds `ceil((1 - rho_i) * 2^32)`, same order (padding: 0).
     @usableFromInline internal private(set) var mirroredThresholds: [UInt32] = []
 
     private enum CodingKeys: String, CodingKey { case probabilities, bound }
@@ -86,8 +87,15 @@ public struct BernoulliDistribution: Sendable, Equatable, Codable {
     public mutating func setProbabilities(_ newValue: [Double]) {
         let lo = bound, hi = 1 - bound
         probabilities = newValue.map { $0.isNaN ? 0.5 : Swift.min(Swift.max($0, lo), hi) }
-        thresholds = probabilities.map(Self.threshold(for:))
-        mirroredThresholds = probabilities.map { Self.threshold(for: 1 - $0) }
+        let padded = 32 * ((probabilities.count + 31) / 32)
+        thresholds = [UInt32](repeating: 0, count: padded)
+        mirroredThresholds = [UInt32](repeating: 0, count: padded)
+        for (i, p) in probabilities.enumerated() {
+            let group = i >> 5, lane = (i & 31) >> 2, word = i & 3
+            let slot = 32 * group + 8 * word + lane
+            thresholds[slot] = Self.threshold(for: p)
+            mirroredThresholds[slot] = Self.threshold(for: 1 - p)
+        }
     }
 
     /// `ceil(p * 2^32)` clamped to `[0, 2^32 - 1]`: `W < threshold(p)` iff `W * 2^-32 < p`
@@ -114,65 +122,45 @@ public struct BernoulliDistribution: Sendable, Equatable, Codable {
         precondition(words.count >= wordsPerMember, "the output buffer holds fewer than wordsPerMember words")
         let streamMember = mirrored ? member >> 1 : member
         let partner = mirrored && (member & 1 == 1)
-        let stream = CounterStream(seed: seed, generation: generation, member: streamMember, purpose: .connectivity)
+        let lanes = PhiloxLanes(
+            key: StreamKey(seed: seed, generation: generation, member: streamMember, purpose: .connectivity))
         let d = probabilities.count
+        let wordCount = wordsPerMember
+        let groups = (d + 31) >> 5
+        let shift0 = SIMD8<UInt32>(1 << 0, 1 << 4, 1 << 8, 1 << 12, 1 << 16, 1 << 20, 1 << 24, 1 << 28)
         let table = partner ? mirroredThresholds : thresholds
-        table.withUnsafeBufferPointer { t in
-            var block: UInt32 = 0
-            var wordIndex = 0
-            var bitBase = 0
-            while bitBase < d {
-                let count = Swift.min(64, d - bitBase)
-                var word: UInt64 = 0
-                var j = 0
-                if !partner {
-                    while j + 4 <= count {
-                        let b = stream.block(block)
-                        block &+= 1
-                        let base = bitBase + j
-                        word |= UInt64(b.0 < t[base] ? 1 : 0) << UInt64(j)
-                        word |= UInt64(b.1 < t[base + 1] ? 1 : 0) << UInt64(j + 1)
-                        word |= UInt64(b.2 < t[base + 2] ? 1 : 0) << UInt64(j + 2)
-                        word |= UInt64(b.3 < t[base + 3] ? 1 : 0) << UInt64(j + 3)
-                        j += 4
-                    }
-                    if j < count {
-                        let b = stream.block(block)
-                        block &+= 1
-                        let lanes = [b.0, b.1, b.2, b.3]
-                        var lane = 0
-                        while j < count {
-                            word |= UInt64(lanes[lane] < t[bitBase + j] ? 1 : 0) << UInt64(j)
-                            j += 1; lane += 1
-                        }
-                    }
+        table.withUnsafeBytes { raw in
+            for g in 0..<groups {
+                let r = lanes.blocks(first: UInt32(8 * g))
+                let base = raw.baseAddress! + 128 * g
+                let t0 = base.loadUnaligned(as: SIMD8<UInt32>.self)
+                let t1 = (base + 32).loadUnaligned(as: SIMD8<UInt32>.self)
+                let t2 = (base + 64).loadUnaligned(as: SIMD8<UInt32>.self)
+                let t3 = (base + 96).loadUnaligned(as: SIMD8<UInt32>.self)
+                let zero = SIMD8<UInt32>(repeating: 0)
+                var acc: SIMD8<UInt32>
+                if partner {
+                    acc = zero.replacing(with: shift0, where: r.0 .>= t0)
+                    acc |= zero.replacing(with: shift0 &<< 1, where: r.1 .>= t1)
+                    acc |= zero.replacing(with: shift0 &<< 2, where: r.2 .>= t2)
+                    acc |= zero.replacing(with: shift0 &<< 3, where: r.3 .>= t3)
                 } else {
-                    while j + 4 <= count {
-                        let b = stream.block(block)
-                        block &+= 1
-                        let base = bitBase + j
-                        word |= UInt64(b.0 >= t[base] ? 1 : 0) << UInt64(j)
-                        word |= UInt64(b.1 >= t[base + 1] ? 1 : 0) << UInt64(j + 1)
-                        word |= UInt64(b.2 >= t[base + 2] ? 1 : 0) << UInt64(j + 2)
-                        word |= UInt64(b.3 >= t[base + 3] ? 1 : 0) << UInt64(j + 3)
-                        j += 4
-                    }
-                    if j < count {
-                        let b = stream.block(block)
-                        block &+= 1
-                        let lanes = [b.0, b.1, b.2, b.3]
-                        var lane = 0
-                        while j < count {
-                            word |= UInt64(lanes[lane] >= t[bitBase + j] ? 1 : 0) << UInt64(j)
-                            j += 1; lane += 1
-                        }
-                    }
+                    acc = zero.replacing(with: shift0, where: r.0 .< t0)
+                    acc |= zero.replacing(with: shift0 &<< 1, where: r.1 .< t1)
+                    acc |= zero.replacing(with: shift0 &<< 2, where: r.2 .< t2)
+                    acc |= zero.replacing(with: shift0 &<< 3, where: r.3 .< t3)
                 }
-                words[wordIndex] = word
-                wordIndex += 1
-                bitBase += 64
+                let bits = UInt64(acc.wrappedSum())
+                if g & 1 == 0 {
+                    words[g >> 1] = bits
+                } else {
+                    words[g >> 1] |= bits << 32
+                }
             }
         }
+        // Clear the padding bits (a mirrored comparison W >= 0 is always true).
+        let used = d & 63
+        if used != 0 { words[wordCount - 1] &= (UInt64(1) << UInt64(used)) &- 1 }
     }
 
     /// A reference sampler that compares Float64 uniforms `W_i * 2^-32` with `rho_i` directly

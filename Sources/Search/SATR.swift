@@ -155,29 +155,54 @@ public struct SATRStrategy: BitSearchStrategy {
         return total
     }
 
-    /// The largest `eta` in `[0, etaMax]` with `KL(clip(rho + eta v) || rho) <= budget`
-    /// (bisection on the exact KL, which is non-decreasing in eta), and its KL.
+    /// The largest `eta` in `[0, etaMax]` with `KL(clip(rho + eta v) || rho) <= budget`, and its KL.
+    ///
+    /// The exact clipped KL is continuous and non-decreasing in eta, so the root of
+    /// `KL(eta) = budget` is bracketed by `[feasible, infeasible]` and found by regula falsi with
+    /// the Illinois modification (a bisection step whenever an end stalls), starting from the
+    /// quadratic model `eta_0 = sqrt(2 budget / ||v||_F^2)`. Iteration stops when the bracket is
+    /// narrower than 1e-9 of eta or the feasible KL is within 1e-9 of the budget. The returned eta
+    /// is always the feasible end: its exact KL never exceeds the budget.
     static func stepSize(
         direction v: [Double], rho: [Double], budget: Double, etaMax: Double, bound: Double
-    ) -> (eta: Double, kl: Double) {
+    ) -> (eta: Double, kl: Double, evaluations: Int) {
         let lo = bound, hi = 1 - bound
         let energy = fisherInner(v, v, rho)
-        guard budget > 0, energy > 0, etaMax > 0 else { return (0, 0) }
-        let klMax = klOfStep(etaMax, v, rho, lo, hi)
-        if klMax <= budget { return (etaMax, klMax) }
-        var feasible = 0.0, feasibleKL = 0.0, infeasible = etaMax
+        guard budget > 0, energy > 0, etaMax > 0 else { return (0, 0, 0) }
+        var evaluations = 1
         let start = Swift.min((2 * budget / energy).squareRoot(), etaMax)
         let klStart = klOfStep(start, v, rho, lo, hi)
-        if klStart <= budget { feasible = start; feasibleKL = klStart } else { infeasible = start }
-        // Bisection to a relative width of 1e-9 (at most ~40 halvings).
-        var iterations = 0
-        while infeasible - feasible > 1e-9 * infeasible && iterations < 60 {
-            let mid = 0.5 * (feasible + infeasible)
-            let kl = klOfStep(mid, v, rho, lo, hi)
-            if kl <= budget { feasible = mid; feasibleKL = kl } else { infeasible = mid }
-            iterations += 1
+        var a = 0.0, fa = -budget, klA = 0.0  // feasible end: f = KL - budget <= 0
+        var b = etaMax, fb = Double.nan  // infeasible end: f > 0 (fb unknown until evaluated)
+        if klStart <= budget {
+            a = start; fa = klStart - budget; klA = klStart
+            if start == etaMax { return (start, klStart, evaluations) }
+            let klMax = klOfStep(etaMax, v, rho, lo, hi)
+            evaluations += 1
+            if klMax <= budget { return (etaMax, klMax, evaluations) }
+            fb = klMax - budget
+        } else {
+            b = start; fb = klStart - budget
         }
-        return (feasible, feasibleKL)
+        var side = 0
+        while evaluations < 100 {
+            if b - a <= 1e-9 * b || budget - klA <= 1e-9 * budget { break }
+            var x = (a * fb - b * fa) / (fb - fa)
+            if !(x > a && x < b) { x = 0.5 * (a + b) }
+            let kl = klOfStep(x, v, rho, lo, hi)
+            evaluations += 1
+            let fx = kl - budget
+            if fx <= 0 {
+                a = x; fa = fx; klA = kl
+                if side == -1 { fb *= 0.5 }
+                side = -1
+            } else {
+                b = x; fb = fx
+                if side == 1 { fa *= 0.5 }
+                side = 1
+            }
+        }
+        return (a, klA, evaluations)
     }
 
     public mutating func update(with statistics: BitStatistics) -> Diagnostics {
@@ -247,7 +272,7 @@ public struct SATRStrategy: BitSearchStrategy {
 
         // 4-5. Budget and step.
         let budget = h.trustRadius * Double(d) * signal
-        let (eta, _) = Self.stepSize(
+        let (eta, _, evaluations) = Self.stepSize(
             direction: direction, rho: rho, budget: budget, etaMax: h.etaMax, bound: h.bound)
         let old = state.distribution
         if eta > 0 {
@@ -273,6 +298,7 @@ public struct SATRStrategy: BitSearchStrategy {
         diagnostics.append("signalEnergy", signal)
         diagnostics.append("klBudget", budget)
         diagnostics.append("stepSize", eta)
+        diagnostics.append("klEvaluations", Double(evaluations))
         diagnostics.append("realizedKL", state.distribution.klDivergence(to: old))
         var change = 0.0
         for i in 0..<d { change += abs(new[i] - rho[i]) }

@@ -109,3 +109,23 @@ final class FitnessShapingTests: XCTestCase {
         XCTAssertEqual(FitnessShaping.centeredRanks([1, 1]), [-0.5, 0.5])
     }
 }
+
+final class PhiloxLanesTests: XCTestCase {
+    func testSIMDPhiloxMatchesScalar() {
+        for key in [
+            StreamKey(seed: 0, generation: 0, member: 0, purpose: .connectivity),
+            StreamKey(seed: 0xdead_beef_1234_5678, generation: 77, member: 1234, purpose: .connectivity),
+            StreamKey(seed: .max, generation: Int(UInt32.max), member: Int(UInt32.max), purpose: .auxiliary),
+        ] {
+            let lanes = PhiloxLanes(key: key)
+            let stream = CounterStream(key: key)
+            for first: UInt32 in [0, 8, 4096, UInt32.max - 7] {
+                let r = lanes.blocks(first: first)
+                for l in 0..<8 {
+                    let b = stream.block(first &+ UInt32(l))
+                    XCTAssertEqual([r.0[l], r.1[l], r.2[l], r.3[l]], [b.0, b.1, b.2, b.3], "block \(first) + \(l)")
+                }
+            }
+        }
+    }
+}
