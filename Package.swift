@@ -73,7 +73,7 @@ let package = Package(
         .target(
             name: "Cluster",
             dependencies: [
-                "Randomness",
+                "Randomness", "Training",
                 .target(name: "CMPI", condition: .when(traits: ["MPI"])),
             ]),
 
@@ -101,6 +101,6 @@ let package = Package(
             resources: [.copy("Fixtures")]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Spiking", "Search", "Environments"]),
         .testTarget(name: "CLITests", dependencies: ["satr"]),
-        .testTarget(name: "ClusterTests", dependencies: ["Cluster", "Randomness"]),
+        .testTarget(name: "ClusterTests", dependencies: ["Cluster", "Randomness", "Training"]),
     ]
 )

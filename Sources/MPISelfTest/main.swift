@@ -58,6 +58,14 @@ func run() -> Int32 {
             expect(bytes[q] == [UInt8](repeating: UInt8(q), count: 3 * q), "allGather(bytes:) part \(q) wrong")
         }
 
+        // A large gather (past the shared-memory eager limit, so the single-copy path is used).
+        let large = [UInt8](repeating: UInt8(r &* 17 &+ 1), count: 3 << 20)
+        let largeParts = try group.allGather(bytes: large)
+        for q in 0..<p {
+            expect(largeParts.count == p && largeParts[q] == [UInt8](repeating: UInt8(q &* 17 &+ 1), count: 3 << 20),
+                   "3 MiB allGather(bytes:) part \(q) wrong")
+        }
+
         // Equal-count Double gather: special values must arrive bit for bit.
         let specials: [Double] = [
             -0.0, .leastNonzeroMagnitude, .greatestFiniteMagnitude, .infinity,

@@ -1,0 +1,120 @@
+import Training
+
+/// What one generation's distributed evaluation cost on this rank.
+public struct GenerationCommunication: Sendable, Equatable {
+    /// The generation index t of the request.
+    public var generation: Int
+    /// Members this rank evaluated.
+    public var localMembers: Int
+    /// Environment steps of this rank's members.
+    public var localSteps: Int
+    /// Seconds this rank spent evaluating its own members (on its threads).
+    public var evaluationSeconds: Double
+    /// Seconds spent in the barrier after evaluation: waiting for the slowest rank (load imbalance,
+    /// not data transfer).
+    public var waitSeconds: Double
+    /// Seconds spent gathering the outcomes (the data transfer, after every rank arrived).
+    public var gatherSeconds: Double
+    /// Evaluation seconds of every rank, in rank order (to see the load imbalance).
+    public var evaluationSecondsByRank: [Double]
+    /// Payload bytes this rank sent and received in the gather.
+    public var bytesSent: Int
+    public var bytesReceived: Int
+
+    /// `max / mean` of ``evaluationSecondsByRank``: 1 is a perfect balance.
+    public var imbalance: Double {
+        guard let m = evaluationSecondsByRank.max(), !evaluationSecondsByRank.isEmpty else { return 1 }
+        let mean = evaluationSecondsByRank.reduce(0, +) / Double(evaluationSecondsByRank.count)
+        return mean > 0 ? m / mean : 1
+    }
+}
+
+/// Evaluates a population across the ranks of a ``ProcessGroup``, each rank on its own threads.
+///
+/// For a request with members `m_0 ... m_{n-1}`, rank r evaluates the positions
+/// ``MemberPartition/members(ofRank:)`` (`r, r + P, ...`) with its local evaluator; the outcomes
+/// are then all-gathered into request order, so **every rank returns the full, member-ordered
+/// array**, bit-identical to what one process evaluating all members returns (outcomes are pure
+/// functions of (seed, generation, member); the transport copies their bytes; nothing is summed
+/// in flight). Each rank then runs the same deterministic update and stays in lockstep without
+/// the distribution ever being sent: each rank regenerates any member it needs from the
+/// counter-based streams.
+///
+/// Per generation the wire carries, per member, its fitness, steps, episode count, divergence
+/// flag and observation statistics (count, mean and M2 per observation component): about
+/// `40 + 16 D` bytes for observations of D components.
+///
+/// Call ``evaluate(_:)`` on all ranks with the same request (a collective).
+public final class DistributedPopulationEvaluator<Local: PopulationEvaluating>: PopulationEvaluating {
+    public typealias Population = Local.Population
+
+    /// The evaluator of this rank's share (typically a ``ThreadedPopulationEvaluator``).
+    public let local: Local
+    /// The ranks sharing the work.
+    public let group: any ProcessGroup
+    /// One entry per ``evaluate(_:)`` call, oldest first.
+    public private(set) var log: [GenerationCommunication] = []
+
+    public init(local: Local, group: any ProcessGroup) {
+        self.local = local
+        self.group = group
+    }
+
+    public func evaluate(_ request: GenerationRequest<Population>) throws -> [MemberOutcome] {
+        let partition = try MemberPartition(memberCount: request.members.count, rankCount: group.size)
+        let positions = partition.members(ofRank: group.rank)
+        var share = request
+        share.members = positions.map { request.members[$0] }
+
+        let start = ContinuousClock.now
+        let mine = try local.evaluate(share)
+        let evaluationSeconds = secondsSince(start)
+
+        let before = group.traffic
+        let waitStart = ContinuousClock.now
+        try group.barrier()
+        let waitSeconds = secondsSince(waitStart)
+        let gatherStart = ContinuousClock.now
+        let outcomes = try group.gatherMembers(mine, partition: partition)
+        let gatherSeconds = secondsSince(gatherStart)
+        let after = group.traffic
+        let byRank = try group.allGather(evaluationSeconds)
+
+        log.append(GenerationCommunication(
+            generation: request.generation, localMembers: mine.count, localSteps: mine.reduce(0) { $0 + $1.steps },
+            evaluationSeconds: evaluationSeconds, waitSeconds: waitSeconds, gatherSeconds: gatherSeconds,
+            evaluationSecondsByRank: byRank,
+            bytesSent: after.bytesSent - before.bytesSent, bytesReceived: after.bytesReceived - before.bytesReceived))
+        return outcomes
+    }
+}
+
+extension MemberOutcome: MemberRecord {
+    /// Layout: fitness (bits), steps, episodes, diverged (0/1), observation count, means, M2s.
+    public func encode(to writer: inout ByteWriter) {
+        writer.write(fitness)
+        writer.write(steps)
+        writer.write(episodes)
+        writer.write(diverged ? 1 : 0)
+        writer.write(observations.count)
+        writer.write(observations.mean)
+        writer.write(observations.m2)
+    }
+
+    public static func decode(from reader: inout ByteReader) throws -> MemberOutcome {
+        let fitness = try reader.readDouble()
+        let steps = try reader.readInt()
+        let episodes = try reader.readInt()
+        let flag = try reader.readInt()
+        guard flag == 0 || flag == 1 else { throw ClusterError.malformedMessage("divergence flag \(flag)") }
+        let count = try reader.readInt()
+        let mean = try reader.readDoubles()
+        let m2 = try reader.readDoubles()
+        guard mean.count == m2.count else {
+            throw ClusterError.malformedMessage("observation means (\(mean.count)) and M2s (\(m2.count)) differ in size")
+        }
+        return MemberOutcome(
+            fitness: fitness, steps: steps, episodes: episodes, diverged: flag == 1,
+            observations: ObservationStatistics(count: count, mean: mean, m2: m2))
+    }
+}

@@ -1,0 +1,84 @@
+import XCTest
+import Randomness
+import Training
+@testable import Cluster
+
+/// A stand-in for the training evaluator: each member's outcome is a pure function of
+/// (seed, generation, member), drawn from the counter streams, with uneven "episode lengths".
+private final class FakeEvaluator: PopulationEvaluating {
+    typealias Population = UInt64
+    let observationSize: Int
+    private(set) var evaluatedMembers: [Int] = []
+
+    init(observationSize: Int) { self.observationSize = observationSize }
+
+    func evaluate(_ request: GenerationRequest<UInt64>) throws -> [MemberOutcome] {
+        evaluatedMembers += request.members
+        return request.members.map { k in
+            var s = CounterStream(seed: request.population, generation: request.generation, member: k, purpose: .evaluation)
+            var stats = ObservationStatistics(size: observationSize)
+            let steps = 1 + Int(s.nextWord() % 50)
+            for _ in 0..<steps { stats.add((0..<observationSize).map { _ in s.nextNormal() }) }
+            let fitness = k % 7 == 3 ? -Double.infinity : s.nextNormal() * 100
+            return MemberOutcome(fitness: fitness, steps: steps, episodes: 1, diverged: fitness.isInfinite, observations: stats)
+        }
+    }
+}
+
+final class DistributedEvaluatorTests: XCTestCase {
+    private static func request(members: [Int], generation: Int) -> GenerationRequest<UInt64> {
+        GenerationRequest(
+            generation: generation, members: members, population: 1234,
+            normalization: .identity(size: 3))
+    }
+
+    func testMemberOutcomeRoundTripIsExact() throws {
+        let outcomes = try FakeEvaluator(observationSize: 5).evaluate(Self.request(members: Array(0..<9), generation: 2))
+        var w = ByteWriter()
+        for o in outcomes { o.encode(to: &w) }
+        var r = ByteReader(w.bytes)
+        for o in outcomes {
+            let back = try MemberOutcome.decode(from: &r)
+            XCTAssertEqual(back.fitness.bitPattern, o.fitness.bitPattern)
+            XCTAssertEqual(back, o)
+        }
+        XCTAssertTrue(r.isAtEnd)
+        var truncated = ByteReader(Array(w.bytes.prefix(30)))
+        XCTAssertThrowsError(try MemberOutcome.decode(from: &truncated))
+    }
+
+    /// P ranks (threads here, processes under MPI) return exactly what one evaluator returns, and
+    /// every member is evaluated once, by the rank the partition names.
+    func testAnyRankCountGivesTheSameOutcomes() throws {
+        let members = Array(0..<23).map { $0 * 2 + 1 }  // not 0..<n: positions, not values, are partitioned
+        let reference = try FakeEvaluator(observationSize: 4).evaluate(Self.request(members: members, generation: 5))
+        for p in 1...4 {
+            let perRank = try runRanks(p) { group -> ([MemberOutcome], [Int], GenerationCommunication?) in
+                let fake = FakeEvaluator(observationSize: 4)
+                let distributed = DistributedPopulationEvaluator(local: fake, group: group)
+                let got = try distributed.evaluate(Self.request(members: members, generation: 5))
+                return (got, fake.evaluatedMembers, distributed.log.last)
+            }
+            var evaluated: [Int] = []
+            for (r, (got, mine, log)) in perRank.enumerated() {
+                XCTAssertEqual(got, reference, "P=\(p) rank \(r)")
+                XCTAssertEqual(zip(got, reference).filter { $0.fitness.bitPattern != $1.fitness.bitPattern }.count, 0)
+                evaluated += mine
+                XCTAssertEqual(log?.localMembers, mine.count)
+                XCTAssertEqual(log?.evaluationSecondsByRank.count, p)
+                if p > 1 { XCTAssertGreaterThan(log?.bytesReceived ?? 0, log?.bytesSent ?? 0) }
+            }
+            XCTAssertEqual(evaluated.sorted(), members, "P=\(p): each member exactly once")
+        }
+    }
+
+    func testMoreRanksThanMembers() throws {
+        let members = [4, 9]
+        let reference = try FakeEvaluator(observationSize: 2).evaluate(Self.request(members: members, generation: 0))
+        let results = try runRanks(3) { group in
+            try DistributedPopulationEvaluator(local: FakeEvaluator(observationSize: 2), group: group)
+                .evaluate(Self.request(members: members, generation: 0))
+        }
+        for got in results { XCTAssertEqual(got, reference) }
+    }
+}
