@@ -30,10 +30,20 @@ public struct RunCurve: Sendable {
             (row[key] as? NSNumber)?.doubleValue
         }
         var curve = RunCurve(directory: directory, label: label, quantity: "eval return", envSteps: [], wallSeconds: [], returns: [])
+        var lastGeneration = 0.0
         for row in rows {
             guard let steps = number(row, "env_steps"), let y = number(row, "eval_return_mean") else { continue }
             curve.envSteps.append(steps)
             curve.wallSeconds.append(number(row, "wall_s") ?? 0)
+            curve.returns.append(y)
+            lastGeneration = number(row, "generation") ?? lastGeneration
+        }
+        // The final evaluation of a run that ended off the evaluation schedule.
+        if let final = try? MetricsFile.read(dir.appendingPathComponent(RunFiles.evaluation)).first,
+           let g = number(final, "generation"), g > lastGeneration,
+           let steps = number(final, "env_steps"), let y = number(final, "eval_return_mean") {
+            curve.envSteps.append(steps)
+            curve.wallSeconds.append(number(final, "wall_s") ?? 0)
             curve.returns.append(y)
         }
         if curve.returns.isEmpty {
@@ -90,11 +100,11 @@ public enum LearningCurvePlot {
                        color: palette[i % palette.count],
                        runs: g.curves.map { ($0[keyPath: panel.1], $0.returns) })
             }
-            out += drawPanel(series, frame: (x: 20 + Double(p) * width / 2, y: 40, w: width / 2 - 40, h: height - 130),
+            out += drawPanel(series, frame: (x: 20 + Double(p) * width / 2, y: 40, w: width / 2 - 40, h: height - 150),
                              xLabel: panel.0, yLabel: quantity, formatX: panel.2)
         }
         // Legend.
-        var ly = height - 60
+        var ly = height - 45
         for (i, g) in groups.enumerated() {
             let lx = 80 + Double(i % 3) * 360
             if i > 0 && i % 3 == 0 { ly += 18 }
@@ -214,6 +224,7 @@ public enum LearningCurvePlot {
     static func formatDuration(_ seconds: Double) -> String {
         if seconds >= 3600 { return String(format: "%.1fh", seconds / 3600) }
         if seconds >= 60 { return String(format: "%.0fm%02.0fs", (seconds / 60).rounded(.down), seconds.truncatingRemainder(dividingBy: 60)) }
+        if seconds > 0 && seconds < 10 && seconds != seconds.rounded() { return String(format: "%.1fs", seconds) }
         return String(format: "%.0fs", seconds)
     }
 

@@ -238,3 +238,54 @@ func describe(decodingError error: Error) -> String {
     @unknown default: return "\(error)"
     }
 }
+
+/// Explicitly given settings (command-line flags) to lay over a config: every non-nil field
+/// replaces the config's value.
+public struct ConfigPatch: Sendable, Equatable {
+    public var env: String?
+    public var neurons: Int?
+    public var algo: Algorithm?
+    public var population: Int?
+    public var generations: Int?
+    public var seed: UInt64?
+    public var evalEvery: Int?
+    public var evalEpisodes: Int?
+    public var checkpointEvery: Int?
+    public var threads: Int?
+    public var trustRadius: Double?
+    public var etaMax: Double?
+    public var momentum: Double?
+    public var signalEstimator: String?
+    public var learningRate: Double?
+    public var sigma: Double?
+    public var weightDecay: Double?
+    public var resetNoiseScale: Double?
+    public var terminateWhenUnhealthy: Bool?
+
+    public init() {}
+
+    /// `config` with every given field replaced.
+    public func apply(to config: TrainingConfig) -> TrainingConfig {
+        var c = config
+        if let v = env { c.env = v }
+        if let v = neurons { c.neurons = v }
+        if let v = algo { c.algo = v }
+        if let v = population { c.population = v }
+        if let v = generations { c.generations = v }
+        if let v = seed { c.seed = v }
+        if let v = evalEvery { c.evalEvery = v }
+        if let v = evalEpisodes { c.evalEpisodes = v }
+        if let v = checkpointEvery { c.checkpointEvery = v }
+        if let v = threads { c.threads = v }
+        if let v = trustRadius { c.trustRadius = v }
+        if let v = etaMax { c.etaMax = v }
+        if let v = momentum { c.momentum = v }
+        if let v = signalEstimator { c.signalEstimator = v }
+        if let v = learningRate { c.learningRate = v }
+        if let v = sigma { c.sigma = v }
+        if let v = weightDecay { c.weightDecay = v }
+        if let v = resetNoiseScale { c.resetNoiseScale = v }
+        if let v = terminateWhenUnhealthy { c.terminateWhenUnhealthy = v }
+        return c
+    }
+}

@@ -1,9 +1,45 @@
 import ArgumentParser
+import Foundation
+import Training
 
 struct Plot: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "plot", abstract: "Plot learning curves.")
+    static let configuration = CommandConfiguration(
+        commandName: "plot",
+        abstract: "Plot learning curves (return vs. env steps and vs. wall time) of one or more runs to SVG (and PNG).",
+        discussion: """
+        Runs with the same task, algorithm, population and neurons are treated as seeds of one \
+        configuration: drawn as their mean with a min-max band. A PNG is written beside the SVG \
+        when `rsvg-convert` (librsvg2-bin) is on PATH.
+        """)
+
+    @Argument(help: "Training output directories.")
+    var runs: [String]
+    @Option(help: "Output SVG file.")
+    var out: String = "learning_curves.svg"
+    @Option(help: "Plot title.")
+    var title: String?
+
+    func validate() throws {
+        guard !runs.isEmpty else { throw ValidationError("give at least one run directory") }
+    }
 
     func run() throws {
-        throw NotYetAvailable(what: "satr plot")
+        let curves: [RunCurve]
+        do {
+            curves = try runs.map(RunCurve.load(directory:))
+        } catch {
+            throw CLIError(error)
+        }
+        let svg = LearningCurvePlot.svg(curves, title: title)
+        do {
+            try AtomicFile.write(Data(svg.utf8), to: URL(fileURLWithPath: out))
+        } catch {
+            throw CLIError(error)
+        }
+        print("wrote \(out)")
+        let png = out.hasSuffix(".svg") ? String(out.dropLast(4)) + ".png" : out + ".png"
+        if let written = LearningCurvePlot.convertToPNG(svgPath: out, pngPath: png) {
+            print("wrote \(written)")
+        }
     }
 }

@@ -1,0 +1,229 @@
+import Foundation
+import Search
+import Spiking
+
+/// The optimizer's whole state, for any of the three update rules.
+public enum OptimizerState: Codable, Sendable, Equatable {
+    case satr(SATRStrategy.State)
+    case ec(ECStrategy.State)
+    case es(GaussianESStrategy.State)
+
+    /// The algorithm this state belongs to.
+    public var algorithm: Algorithm {
+        switch self {
+        case .satr: return .satr
+        case .ec: return .ec
+        case .es: return .es
+        }
+    }
+
+    /// The number of searched parameters (bits for SATR and EC, weights for ES).
+    public var dimension: Int {
+        switch self {
+        case .satr(let s): return s.distribution.dimension
+        case .ec(let s): return s.distribution.dimension
+        case .es(let s): return s.mean.count
+        }
+    }
+
+    /// The generation the optimizer will sample next.
+    public var generation: Int {
+        switch self {
+        case .satr(let s): return s.generation
+        case .ec(let s): return s.generation
+        case .es(let s): return s.generation
+        }
+    }
+}
+
+/// A search strategy whose state can be stored in an `OptimizerState`.
+public protocol CheckpointableStrategy: SearchStrategy where GenomeElement: Sendable & Numeric {
+    static func wrap(_ state: State) -> OptimizerState
+    static func unwrap(_ state: OptimizerState) -> State?
+}
+
+extension SATRStrategy: CheckpointableStrategy {
+    public static func wrap(_ state: State) -> OptimizerState { .satr(state) }
+    public static func unwrap(_ state: OptimizerState) -> State? {
+        if case .satr(let s) = state { return s }
+        return nil
+    }
+}
+
+extension ECStrategy: CheckpointableStrategy {
+    public static func wrap(_ state: State) -> OptimizerState { .ec(state) }
+    public static func unwrap(_ state: OptimizerState) -> State? {
+        if case .ec(let s) = state { return s }
+        return nil
+    }
+}
+
+extension GaussianESStrategy: CheckpointableStrategy {
+    public static func wrap(_ state: State) -> OptimizerState { .es(state) }
+    public static func unwrap(_ state: OptimizerState) -> State? {
+        if case .es(let s) = state { return s }
+        return nil
+    }
+}
+
+/// Statistics of the deterministic network's evaluation episodes.
+public struct EvaluationSummary: Codable, Sendable, Equatable {
+    /// Completed generations when the evaluation ran.
+    public var generation: Int
+    /// Episode returns (in episode order; `-infinity` for a diverged episode).
+    public var returns: [Double]
+    /// Episode lengths in environment steps.
+    public var lengths: [Int]
+
+    public init(generation: Int, returns: [Double], lengths: [Int]) {
+        self.generation = generation
+        self.returns = returns
+        self.lengths = lengths
+    }
+
+    public var mean: Double { returns.reduce(0, +) / Double(max(returns.count, 1)) }
+    /// Population standard deviation of the returns.
+    public var standardDeviation: Double {
+        let m = mean
+        return (returns.map { ($0 - m) * ($0 - m) }.reduce(0, +) / Double(max(returns.count, 1))).squareRoot()
+    }
+    public var minimum: Double { returns.min() ?? .nan }
+    public var maximum: Double { returns.max() ?? .nan }
+    public var meanLength: Double { Double(lengths.reduce(0, +)) / Double(max(lengths.count, 1)) }
+}
+
+/// Everything the next generation depends on, plus the run's counters.
+///
+/// Every field except `wallSeconds` is a deterministic function of the config and the generation:
+/// an interrupted and resumed run writes the same values as an uninterrupted one.
+public struct Checkpoint: Codable, Sendable, Equatable {
+    /// The resolved configuration of the run (its `threads` is not part of the run's identity).
+    public var config: TrainingConfig
+    /// Task id, and the network's sizes (checked against the config on load).
+    public var task: String
+    public var observationSize: Int
+    public var actionSize: Int
+    public var neurons: Int
+    /// Generations completed.
+    public var generation: Int
+    /// Environment steps and episodes of all members so far (evaluation episodes excluded).
+    public var envSteps: Int
+    public var episodes: Int
+    public var optimizer: OptimizerState
+    public var normalizer: ObservationNormalizer
+    /// The last scheduled evaluation of the deterministic network, if any.
+    public var lastEvaluation: EvaluationSummary?
+    /// Wall-clock seconds of training when the checkpoint was written (the only
+    /// non-deterministic field).
+    public var wallSeconds: Double
+
+    enum CodingKeys: String, CodingKey {
+        case config, task, observationSize = "observation_size", actionSize = "action_size", neurons, generation
+        case envSteps = "env_steps", episodes, optimizer, normalizer, lastEvaluation = "last_evaluation"
+        case wallSeconds = "wall_seconds"
+    }
+
+    /// The file name inside a run directory.
+    public static let fileName = "checkpoint.satr"
+
+    static func encoder() -> JSONEncoder {
+        let e = JSONEncoder()
+        e.outputFormatting = [.sortedKeys]
+        e.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        return e
+    }
+
+    static func decoder() -> JSONDecoder {
+        let d = JSONDecoder()
+        d.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        return d
+    }
+
+    /// The checkpoint as container bytes (`CheckpointFile`).
+    public func encoded() throws -> Data {
+        CheckpointFile.encode(payload: try Self.encoder().encode(self))
+    }
+
+    /// Writes the checkpoint atomically (temporary file, fsync, rename, fsync of the directory).
+    public func write(to url: URL) throws {
+        try AtomicFile.write(try encoded(), to: url)
+    }
+
+    /// Reads and checks a checkpoint: container (magic, version, length, hash), payload, and the
+    /// internal consistency of the payload (task exists with these sizes, optimizer matches the
+    /// algorithm and the network's parameter count, normalizer matches the observation size).
+    public static func read(from url: URL) throws -> Checkpoint {
+        guard let data = FileManager.default.contents(atPath: url.path) else {
+            throw CheckpointError.missing(path: url.path)
+        }
+        let payload = try CheckpointFile.decode(data, path: url.path)
+        let checkpoint: Checkpoint
+        do {
+            checkpoint = try decoder().decode(Checkpoint.self, from: payload)
+        } catch {
+            throw CheckpointError.corrupt(path: url.path, reason: "its contents cannot be read: \(describe(decodingError: error))")
+        }
+        try checkpoint.checkConsistency(path: url.path)
+        return checkpoint
+    }
+
+    /// Checks that the fields agree with each other.
+    func checkConsistency(path: String) throws {
+        func mismatch(_ what: String) -> CheckpointError { .corrupt(path: path, reason: what) }
+        guard config.env == task, config.neurons == neurons, config.algo == optimizer.algorithm else {
+            throw mismatch("its config (\(config.env), \(config.algo.rawValue), N=\(config.neurons)) disagrees with its state (\(task), \(optimizer.algorithm.rawValue), N=\(neurons))")
+        }
+        let expected = try Self.parameterCount(algorithm: optimizer.algorithm, observationSize: observationSize, actionSize: actionSize, neurons: neurons)
+        guard optimizer.dimension == expected else {
+            throw mismatch("its optimizer has \(optimizer.dimension) parameters, but a \(task) network with N=\(neurons) has \(expected)")
+        }
+        guard normalizer.size == observationSize else {
+            throw mismatch("its normalizer has \(normalizer.size) components, but \(task) observations have \(observationSize)")
+        }
+        guard optimizer.generation == generation else {
+            throw mismatch("its optimizer is at generation \(optimizer.generation), but the checkpoint says \(generation)")
+        }
+    }
+
+    /// The parameter count of the network an algorithm searches.
+    public static func parameterCount(algorithm: Algorithm, observationSize: Int, actionSize: Int, neurons: Int) throws -> Int {
+        switch algorithm {
+        case .satr, .ec:
+            return try NetworkShape(observationSize: observationSize, actionSize: actionSize, neurons: neurons).parameterCount
+        case .es:
+            return try DenseSNNShape(observationSize: observationSize, actionSize: actionSize, neurons: neurons).parameterCount
+        }
+    }
+
+    /// Checks that this checkpoint continues the run `requested` (the same identity, except
+    /// `generations`, which a resume may change). Throws `CheckpointError.mismatch` naming the
+    /// first differing field.
+    public func checkMatches(_ requested: TrainingConfig, path: String) throws {
+        let mine = config.identity, other = requested.identity
+        let fields: [(String, String, String)] = [
+            ("task", mine.env, other.env),
+            ("neurons (network shape)", "\(mine.neurons)", "\(other.neurons)"),
+            ("algorithm", mine.algo.rawValue, other.algo.rawValue),
+            ("population", "\(mine.population)", "\(other.population)"),
+            ("seed", "\(mine.seed)", "\(other.seed)"),
+            ("eval_every", "\(mine.evalEvery)", "\(other.evalEvery)"),
+            ("eval_episodes", "\(mine.evalEpisodes)", "\(other.evalEpisodes)"),
+            ("checkpoint_every", "\(mine.checkpointEvery)", "\(other.checkpointEvery)"),
+            ("trust_radius", text(mine.trustRadius), text(other.trustRadius)),
+            ("eta_max", text(mine.etaMax), text(other.etaMax)),
+            ("momentum", text(mine.momentum), text(other.momentum)),
+            ("signal_estimator", mine.signalEstimator ?? "default", other.signalEstimator ?? "default"),
+            ("learning_rate", text(mine.learningRate), text(other.learningRate)),
+            ("sigma", text(mine.sigma), text(other.sigma)),
+            ("weight_decay", text(mine.weightDecay), text(other.weightDecay)),
+            ("reset_noise_scale", text(mine.resetNoiseScale), text(other.resetNoiseScale)),
+            ("terminate_when_unhealthy", mine.terminateWhenUnhealthy.map { "\($0)" } ?? "default",
+             other.terminateWhenUnhealthy.map { "\($0)" } ?? "default"),
+        ]
+        for (name, a, b) in fields where a != b {
+            throw CheckpointError.mismatch(path: path, field: name, checkpoint: a, requested: b)
+        }
+    }
+
+    private func text(_ v: Double?) -> String { v.map { "\($0)" } ?? "default" }
+}

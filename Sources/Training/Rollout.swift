@@ -1,0 +1,226 @@
+import Environments
+import Randomness
+import Search
+import Spiking
+
+/// A policy network the rollout loop can drive: load a genome, start an episode, map a normalized
+/// observation to y (before the clip).
+public protocol RolloutNetwork {
+    associatedtype GenomeElement: Sendable
+    /// Binds one member's genome (packed connection bits, or real weights).
+    mutating func load(genome: UnsafeBufferPointer<GenomeElement>)
+    /// Starts an episode with `v_n` drawn from `CounterStream(seed, generation, member,
+    /// .networkInitialState)` (RSNN.md, "State"), all other state zero.
+    mutating func startEpisode(seed: UInt64, generation: Int, member: Int)
+    /// One environment step: y (A values, before the clip) for the normalized observation (D values).
+    mutating func step(observation: UnsafeBufferPointer<Float>, output: UnsafeMutableBufferPointer<Float>)
+}
+
+/// The bitset network of one member (SATR and EC).
+public struct BitsetRolloutNetwork: RolloutNetwork {
+    public var network: BitsetNetwork
+    private var membrane: [Float]
+
+    public init(shape: NetworkShape) {
+        network = BitsetNetwork(shape: shape)
+        membrane = [Float](repeating: 0, count: shape.neurons)
+    }
+
+    public mutating func load(genome: UnsafeBufferPointer<UInt64>) {
+        network.load(connectivity: genome)
+    }
+
+    public mutating func startEpisode(seed: UInt64, generation: Int, member: Int) {
+        membrane.withUnsafeMutableBufferPointer {
+            NetworkConstants.writeInitialMembrane(into: $0, seed: seed, generation: generation, member: member)
+        }
+        membrane.withUnsafeBufferPointer { network.reset(initialMembrane: $0) }
+    }
+
+    public mutating func step(observation: UnsafeBufferPointer<Float>, output: UnsafeMutableBufferPointer<Float>) {
+        network.step(observation: observation, output: output)
+    }
+}
+
+/// The DenseSNN baseline network (Gaussian ES).
+public struct DenseRolloutNetwork: RolloutNetwork {
+    public var network: DenseSNN
+    private var membrane: [Float]
+
+    public init(shape: DenseSNNShape) {
+        network = DenseSNN(shape: shape)
+        membrane = [Float](repeating: 0, count: shape.neurons)
+    }
+
+    public mutating func load(genome: UnsafeBufferPointer<Float>) {
+        network.load(weights: genome)
+    }
+
+    public mutating func startEpisode(seed: UInt64, generation: Int, member: Int) {
+        membrane.withUnsafeMutableBufferPointer {
+            NetworkConstants.writeInitialMembrane(into: $0, seed: seed, generation: generation, member: member)
+        }
+        membrane.withUnsafeBufferPointer { network.reset(initialMembrane: $0) }
+    }
+
+    public mutating func step(observation: UnsafeBufferPointer<Float>, output: UnsafeMutableBufferPointer<Float>) {
+        network.step(observation: observation, output: output)
+    }
+}
+
+/// What a worker rolls out: members of the current generation of a search strategy, or episodes
+/// of one fixed (deterministic) policy.
+public enum RolloutSource<Strategy: SearchStrategy>: Sendable where Strategy.GenomeElement: Sendable {
+    /// Member k of generation t: genome `strategy.sampleMember(k)`; network state from
+    /// `(seed, t, k, .networkInitialState)`; reset noise seed `derivedSeed((seed, t, k, .resetNoise))`.
+    case population(Strategy, seed: UInt64)
+    /// Evaluation episode e of a fixed genome ("member" = episode e, "generation" = g): the
+    /// episode's own seed is `s_e = derivedSeed((seed, g, e, .evaluation))`; the network state
+    /// comes from `(s_e, 0, 0, .networkInitialState)` and the reset noise seed is
+    /// `derivedSeed((s_e, 0, 0, .resetNoise))`.
+    case fixed(genome: [Strategy.GenomeElement], seed: UInt64)
+}
+
+/// The evaluation seeds of a fixed policy's episode `episode` at generation `generation`
+/// (see `RolloutSource.fixed`): (network-state seed key, reset seed).
+public func evaluationEpisodeSeeds(runSeed: UInt64, generation: Int, episode: Int) -> (networkSeed: UInt64, resetSeed: UInt64) {
+    let episodeSeed = derivedSeed(StreamKey(seed: runSeed, generation: generation, member: episode, purpose: .evaluation))
+    return (episodeSeed, derivedSeed(StreamKey(seed: episodeSeed, generation: 0, member: 0, purpose: .resetNoise)))
+}
+
+/// Maps the network output to the environment's action: `a = clip(y, -1, 1)`, then
+/// `center + halfWidth * a` with `center = (high + low) / 2`, `halfWidth = (high - low) / 2`
+/// (for a symmetric box [-b, b] this is exactly `b * a`; RSNN.md, "One environment step").
+public struct ActionMap: Sendable, Equatable {
+    public var center: [Double]
+    public var halfWidth: [Double]
+
+    public init(low: [Double], high: [Double]) {
+        precondition(low.count == high.count)
+        center = zip(low, high).map { ($0 + $1) / 2 }
+        halfWidth = zip(low, high).map { ($1 - $0) / 2 }
+    }
+
+    @inlinable
+    public func apply(_ y: UnsafeBufferPointer<Float>, into action: UnsafeMutableBufferPointer<Double>) {
+        for a in 0..<action.count {
+            let v = Double(y[a])
+            let clipped = v.isNaN ? 0 : Swift.min(Swift.max(v, -1), 1)
+            action[a] = center[a] == 0 ? halfWidth[a] * clipped : center[a] + halfWidth[a] * clipped
+        }
+    }
+}
+
+/// One worker: an environment instance, a network and the episode buffers.
+///
+/// Fitness is the undiscounted return of one episode (reset, then step until terminated or
+/// truncated at the task's limit). If the simulation diverges (MuJoCo reports an unstable state,
+/// or an observation or reward is not finite), the episode ends there and the member's fitness is
+/// `-infinity`, so it ranks lowest (SATR.md, "Fitness shaping"); the run goes on.
+public struct PolicyWorker<Strategy: SearchStrategy, Network: RolloutNetwork>: MemberWorker
+where Strategy.GenomeElement == Network.GenomeElement, Strategy.GenomeElement: Sendable & Numeric {
+    public typealias Population = RolloutSource<Strategy>
+
+    var environment: any Environment
+    var network: Network
+    let actionMap: ActionMap
+    var genome: [Strategy.GenomeElement]
+    let buffers: EpisodeBuffers
+
+    public init(task: TaskSpec, options: EnvironmentOptions, network: Network, genomeCount: Int) throws {
+        environment = try TaskRegistry.make(id: task.id, options: options)
+        self.network = network
+        actionMap = ActionMap(low: task.actionLow, high: task.actionHigh)
+        genome = [Strategy.GenomeElement](repeating: 0, count: genomeCount)
+        buffers = EpisodeBuffers(observationSize: task.observationSize, actionSize: task.actionSize)
+    }
+
+    public mutating func evaluate(
+        member: Int, generation: Int, population: RolloutSource<Strategy>, normalization: FrozenNormalization
+    ) throws -> MemberOutcome {
+        switch population {
+        case .population(let strategy, let seed):
+            precondition(strategy.generation == generation, "the strategy is at generation \(strategy.generation), not \(generation)")
+            genome.withUnsafeMutableBufferPointer { strategy.sampleMember(member, into: $0) }
+            genome.withUnsafeBufferPointer { network.load(genome: $0) }
+            network.startEpisode(seed: seed, generation: generation, member: member)
+            let resetSeed = derivedSeed(StreamKey(seed: seed, generation: generation, member: member, purpose: .resetNoise))
+            return try runEpisode(resetSeed: resetSeed, normalization: normalization)
+        case .fixed(let fixedGenome, let seed):
+            fixedGenome.withUnsafeBufferPointer { network.load(genome: $0) }
+            let seeds = evaluationEpisodeSeeds(runSeed: seed, generation: generation, episode: member)
+            network.startEpisode(seed: seeds.networkSeed, generation: 0, member: 0)
+            return try runEpisode(resetSeed: seeds.resetSeed, normalization: normalization)
+        }
+    }
+
+    /// One episode with the loaded, reset network.
+    mutating func runEpisode(resetSeed: UInt64, normalization: FrozenNormalization) throws -> MemberOutcome {
+        let obs = buffers.observation, x = buffers.normalized, y = buffers.output, act = buffers.action
+        var stats = ObservationStatistics(size: obs.count)
+        var total = 0.0
+        var steps = 0
+        var diverged = false
+        do {
+            try environment.reset(seed: resetSeed, observation: obs)
+        } catch is MuJoCoError {
+            return MemberOutcome(fitness: -.infinity, steps: 0, episodes: 1, diverged: true, observations: stats)
+        }
+        while true {
+            let o = UnsafeBufferPointer(obs)
+            if !allFinite(o) { diverged = true; break }
+            stats.add(o)
+            normalization.apply(o, into: x)
+            network.step(observation: UnsafeBufferPointer(x), output: y)
+            actionMap.apply(UnsafeBufferPointer(y), into: act)
+            let result: (reward: Double, terminated: Bool, truncated: Bool)
+            do {
+                result = try environment.step(action: UnsafeBufferPointer(act), observation: obs)
+            } catch is MuJoCoError {
+                diverged = true
+                break
+            }
+            steps += 1
+            if !result.reward.isFinite { diverged = true; break }
+            total += result.reward
+            if result.terminated || result.truncated {
+                if !allFinite(UnsafeBufferPointer(obs)) { diverged = true }
+                break
+            }
+        }
+        return MemberOutcome(fitness: diverged ? -.infinity : total, steps: steps, episodes: 1, diverged: diverged, observations: stats)
+    }
+}
+
+/// The per-worker episode buffers (observation, normalized observation, network output, action),
+/// allocated once.
+final class EpisodeBuffers {
+    let observation: UnsafeMutableBufferPointer<Double>
+    let normalized: UnsafeMutableBufferPointer<Float>
+    let output: UnsafeMutableBufferPointer<Float>
+    let action: UnsafeMutableBufferPointer<Double>
+
+    init(observationSize: Int, actionSize: Int) {
+        observation = .allocate(capacity: observationSize)
+        observation.initialize(repeating: 0)
+        normalized = .allocate(capacity: observationSize)
+        normalized.initialize(repeating: 0)
+        output = .allocate(capacity: actionSize)
+        output.initialize(repeating: 0)
+        action = .allocate(capacity: actionSize)
+        action.initialize(repeating: 0)
+    }
+
+    deinit {
+        observation.deallocate()
+        normalized.deallocate()
+        output.deallocate()
+        action.deallocate()
+    }
+}
+
+@inlinable
+func allFinite(_ values: UnsafeBufferPointer<Double>) -> Bool {
+    for v in values where !v.isFinite { return false }
+    return true
+}

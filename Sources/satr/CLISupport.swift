@@ -1,0 +1,89 @@
+import Foundation
+import Training
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// An error shown to the user as its own description (no type names, no stack).
+struct CLIError: Error, CustomStringConvertible {
+    var description: String
+    init(_ error: Error) {
+        if let e = error as? CLIError {
+            description = e.description
+        } else {
+            description = "\(error)"
+        }
+    }
+    init(message: String) { description = message }
+}
+
+/// The progress line of `satr train`: on a terminal (stderr is a TTY), one line rewritten in place
+/// after each generation; nothing otherwise.
+final class ProgressLine {
+    let enabled: Bool
+    private var wrote = false
+
+    init(enabled: Bool) {
+        self.enabled = enabled && isatty(STDERR_FILENO) == 1
+    }
+
+    var report: ((ProgressReport) -> Void)? {
+        guard enabled else { return nil }
+        return { [self] p in
+            var line = "gen \(p.generation)/\(p.totalGenerations)  \(formatCount(Double(p.envSteps))) steps  \(formatCount(p.stepsPerSecond)) steps/s"
+            if p.generationBest.isFinite { line += "  best \(format(p.generationBest))" }
+            if let e = p.evalReturn { line += "  eval \(format(e))" }
+            line += "  ETA \(formatDuration(p.etaSeconds))"
+            FileHandle.standardError.write(Data(("\r\u{1B}[K" + line).utf8))
+            wrote = true
+        }
+    }
+
+    func finish() {
+        if wrote { FileHandle.standardError.write(Data("\n".utf8)) }
+        wrote = false
+    }
+}
+
+/// Writing learning-curve plots (SVG, and PNG when `rsvg-convert` is available).
+enum PlotOutput {
+    /// Renders the runs in `runs` to `svgPath` (and a PNG beside it when possible). Returns a
+    /// description of the written files, or nil when nothing could be written.
+    static func write(runs: [String], svgPath: String, title: String? = nil) -> String? {
+        guard let curves = try? runs.map(RunCurve.load(directory:)) else { return nil }
+        let svg = LearningCurvePlot.svg(curves, title: title)
+        do {
+            try AtomicFile.write(Data(svg.utf8), to: URL(fileURLWithPath: svgPath))
+        } catch {
+            return nil
+        }
+        let pngPath = svgPath.hasSuffix(".svg") ? String(svgPath.dropLast(4)) + ".png" : svgPath + ".png"
+        if let png = LearningCurvePlot.convertToPNG(svgPath: svgPath, pngPath: pngPath) {
+            return "\(svgPath) (and \(png))"
+        }
+        return svgPath
+    }
+}
+
+func format(_ v: Double) -> String {
+    guard v.isFinite else { return "\(v)" }
+    if abs(v) >= 100 { return String(format: "%.1f", v) }
+    return String(format: "%.3f", v)
+}
+
+func formatCount(_ v: Double) -> String {
+    if v >= 1e6 { return String(format: "%.2fM", v / 1e6) }
+    if v >= 1e4 { return String(format: "%.1fk", v / 1e3) }
+    return String(format: "%.0f", v)
+}
+
+func formatDuration(_ seconds: Double) -> String {
+    guard seconds.isFinite, seconds >= 0 else { return "?" }
+    let s = Int(seconds.rounded())
+    if s >= 3600 { return "\(s / 3600)h\(String(format: "%02d", (s % 3600) / 60))m" }
+    if s >= 60 { return "\(s / 60)m\(String(format: "%02d", s % 60))s" }
+    return String(format: "%.1fs", seconds)
+}
