@@ -29,6 +29,8 @@ final class CompiledModelTests: XCTestCase {
         "swimmer",
         "walker2d",
         "half_cheetah",
+        "ant",
+        "humanoid",
     ]
 
     func testCompiledModelsMatchTheirSheets() throws {
