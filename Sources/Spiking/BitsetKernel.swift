@@ -68,23 +68,29 @@ struct BitsetKernel: Sendable {
     /// Scratch space for one env step (shared by the members one thread runs).
     struct Scratch {
         var counts: UnsafeMutablePointer<Int32>
+        /// 1 where the neuron fired in this substep, else 0.
         var fired: UnsafeMutablePointer<UInt8>
-        var newSpikeWords: UnsafeMutablePointer<UInt64>
+        /// (1 - alpha_out) * sign_j / dt, the rate-trace increment of a spike of neuron j.
+        var rateIncrement: UnsafeMutablePointer<Float>
         let n: Int
         let w: Int
 
-        init(n: Int, w: Int) {
+        init(n: Int, w: Int, excitatory nE: Int) {
             self.n = n
             self.w = w
             counts = .allocate(capacity: n)
+            counts.initialize(repeating: 0, count: n)
             fired = .allocate(capacity: n)
-            newSpikeWords = .allocate(capacity: w)
+            fired.initialize(repeating: 0, count: n)
+            rateIncrement = .allocate(capacity: n)
+            let dt = NetworkConstants.dt, oneMinusAlphaOut = 1 - NetworkConstants.alphaOut
+            for j in 0..<n { rateIncrement[j] = oneMinusAlphaOut * (j < nE ? 1 : -1) / dt }
         }
 
         func deallocate() {
             counts.deallocate()
             fired.deallocate()
-            newSpikeWords.deallocate()
+            rateIncrement.deallocate()
         }
     }
 
@@ -93,95 +99,125 @@ struct BitsetKernel: Sendable {
         connectivity k: UnsafePointer<UInt64>, state: State, scratch: Scratch,
         observation x: UnsafePointer<Float>, output y: UnsafeMutablePointer<Float>
     ) -> Int {
-        let n = self.n, w = self.w, d = self.d
-        let iIn = state.inputCurrent
+        computeInputCurrent(connectivity: k, inputCurrent: state.inputCurrent, observation: x)
+        var spikeCount = 0
+        for _ in 0..<NetworkConstants.substepsPerEnvStep {
+            spikeCount += substep(recurrent: k + recurrentWordOffset, state: state, scratch: scratch)
+        }
+        readout(connectivity: k, rateTrace: state.rateTrace, output: y)
+        return spikeCount
+    }
 
-        // 1. Input current: i_in[j] = R_in * sum_d x_d * (K+[d, j] - K-[d, j]), d in order.
-        for j in 0..<n { iIn[j] = 0 }
+    /// i_in[j] = R_in * sum_d x_d * (K+[d, j] - K-[d, j]), summed over d = 0 ..< D in order.
+    ///
+    /// Where both bits or neither are set the term is x_d * 0, which leaves a sum unchanged, so
+    /// only `K+ & ~K-` (add x_d) and `K- & ~K+` (add -x_d) are applied; the result is identical to
+    /// the reference's.
+    @inline(__always)
+    func computeInputCurrent(connectivity k: UnsafePointer<UInt64>, inputCurrent iIn: UnsafeMutablePointer<Float>, observation x: UnsafePointer<Float>) {
+        let n = self.n, w = self.w, d = self.d
+        iIn.update(repeating: 0, count: n)
         for row in 0..<d {
             let xd = x[row]
+            let negative = -xd
             let plus = k + row * w
             let minus = k + (d + row) * w
             for word in 0..<w {
                 let p = plus[word], m = minus[word]
-                if p | m == 0 { continue }  // x_d * 0 added to a sum leaves it unchanged
                 let base = iIn + word * 64
-                for b in 0..<64 {
-                    let coefficient = Float(Int32(truncatingIfNeeded: (p >> UInt64(b)) & 1)
-                                            - Int32(truncatingIfNeeded: (m >> UInt64(b)) & 1))
-                    base[b] = base[b] + xd * coefficient
+                var add = p & ~m
+                while add != 0 {
+                    let b = add.trailingZeroBitCount
+                    base[b] = base[b] + xd
+                    add &= add &- 1
+                }
+                var subtract = m & ~p
+                while subtract != 0 {
+                    let b = subtract.trailingZeroBitCount
+                    base[b] = base[b] + negative
+                    subtract &= subtract &- 1
                 }
             }
         }
         let rIn = self.rIn
         for j in 0..<n { iIn[j] = rIn * iIn[j] }
+    }
 
-        // 2. T substeps.
-        let kh = k + recurrentWordOffset
+    /// One substep: the recurrent counts by AND + popcount, then the neuron update.
+    @inline(__always)
+    func substep(recurrent kh: UnsafePointer<UInt64>, state: State, scratch: Scratch) -> Int {
+        let n = self.n, w = self.w
         let counts = scratch.counts
-        let fired = scratch.fired
-        let newS = scratch.newSpikeWords
         let s = state.spikeWords
-        let v = state.membrane, iSyn = state.synapticCurrent, r = state.rateTrace
+        let v = state.membrane, iSyn = state.synapticCurrent, r = state.rateTrace, iIn = state.inputCurrent
+
+        // count[j] = sum_w popcount(S_E[w] & C_j[w]) - popcount(S_I[w] & C_j[w]); words without
+        // spikes contribute nothing and are skipped.
+        counts.update(repeating: 0, count: n)
+        for word in 0..<w {
+            let sE = s[word] & excitatoryMask[word]
+            let sI = s[word] & ~excitatoryMask[word]
+            let column = kh + word * n
+            if sE != 0 {
+                for j in 0..<n { counts[j] &+= Int32(truncatingIfNeeded: (sE & column[j]).nonzeroBitCount) }
+            }
+            if sI != 0 {
+                for j in 0..<n { counts[j] &-= Int32(truncatingIfNeeded: (sI & column[j]).nonzeroBitCount) }
+            }
+        }
+
+        // Neuron update (one vectorizable pass), then the spikes packed into words.
         let alphaSyn = NetworkConstants.alphaSynapse
         let alphaM = NetworkConstants.alphaMembrane
         let oneMinusAlphaM = 1 - NetworkConstants.alphaMembrane
         let alphaOut = NetworkConstants.alphaOut
         let vTh = NetworkConstants.thresholdVoltage
         let vR = NetworkConstants.resetVoltage
-        let incrementE = (1 - NetworkConstants.alphaOut) * 1 / NetworkConstants.dt
-        let incrementI = (1 - NetworkConstants.alphaOut) * -1 / NetworkConstants.dt
         let zeroIncrement = (1 - NetworkConstants.alphaOut) * 0 / NetworkConstants.dt
         let rH = self.rH
-        let nE = self.nE
-        var spikeCount = 0
-        for _ in 0..<NetworkConstants.substepsPerEnvStep {
-            // count[j] = sum_w popcount(S_E[w] & C_j[w]) - popcount(S_I[w] & C_j[w])
-            for j in 0..<n { counts[j] = 0 }
-            for word in 0..<w {
-                let sE = s[word] & excitatoryMask[word]
-                let sI = s[word] & ~excitatoryMask[word]
-                let column = kh + word * n
-                if sE != 0 {
-                    for j in 0..<n { counts[j] &+= Int32(truncatingIfNeeded: (sE & column[j]).nonzeroBitCount) }
-                }
-                if sI != 0 {
-                    for j in 0..<n { counts[j] &-= Int32(truncatingIfNeeded: (sI & column[j]).nonzeroBitCount) }
-                }
-            }
-            // Neuron update (elementwise, vectorizable).
-            for j in 0..<n {
-                let current = alphaSyn * iSyn[j] + rH * Float(counts[j])
-                iSyn[j] = current
-                let potential = alphaM * v[j] + oneMinusAlphaM * (vR + current + iIn[j])
-                let spike = potential > vTh
-                v[j] = spike ? vR : potential
-                fired[j] = spike ? 1 : 0
-                let increment = spike ? (j < nE ? incrementE : incrementI) : zeroIncrement
-                r[j] = alphaOut * r[j] + increment
-            }
-            // Pack the spikes into words.
-            for word in 0..<w {
-                var bits: UInt64 = 0
-                let f = fired + word * 64
-                for b in 0..<64 { bits |= UInt64(f[b]) << UInt64(b) }
-                newS[word] = bits
-                spikeCount += bits.nonzeroBitCount
-            }
-            for word in 0..<w { s[word] = newS[word] }
+        let increments = scratch.rateIncrement
+        let fired = scratch.fired
+        for j in 0..<n {
+            let current = alphaSyn * iSyn[j] + rH * Float(counts[j])
+            iSyn[j] = current
+            let potential = alphaM * v[j] + oneMinusAlphaM * (vR + current + iIn[j])
+            let spike = potential > vTh
+            v[j] = spike ? vR : potential
+            r[j] = alphaOut * r[j] + (spike ? increments[j] : zeroIncrement)
+            fired[j] = spike ? 1 : 0
         }
+        var spikeCount = 0
+        for word in 0..<w {
+            // Eight 0/1 bytes become eight bits: the multiply moves byte b's low bit to bit 56 + b.
+            var bits: UInt64 = 0
+            let bytes = UnsafeRawPointer(fired + word * 64)
+            for group in 0..<8 {
+                let eight = bytes.loadUnaligned(fromByteOffset: group * 8, as: UInt64.self)
+                bits |= ((eight &* 0x0102_0408_1020_4080) >> 56) << UInt64(group * 8)
+            }
+            s[word] = bits
+            spikeCount += bits.nonzeroBitCount
+        }
+        return spikeCount
+    }
 
-        // 3. Readout: y[a] = R_out * sum_j r[j] * K_out[j, a], j in order.
+    /// y[a] = R_out * sum_j r[j] * K_out[j, a], summed over j in order; terms r[j] * 0 leave the
+    /// sum unchanged and are skipped.
+    @inline(__always)
+    func readout(connectivity k: UnsafePointer<UInt64>, rateTrace r: UnsafePointer<Float>, output y: UnsafeMutablePointer<Float>) {
         let rOut = self.rOut
         for action in 0..<a {
             let row = k + readoutWordOffset + action * w
             var sum: Float = 0
-            for j in 0..<n {
-                let bit = Float(Int32(truncatingIfNeeded: (row[j >> 6] >> UInt64(j & 63)) & 1))
-                sum = sum + r[j] * bit
+            for word in 0..<w {
+                var bits = row[word]
+                let base = r + word * 64
+                while bits != 0 {
+                    sum = sum + base[bits.trailingZeroBitCount]
+                    bits &= bits &- 1
+                }
             }
             y[action] = rOut * sum
         }
-        return spikeCount
     }
 }

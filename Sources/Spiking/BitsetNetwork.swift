@@ -30,7 +30,7 @@ final class BitsetStorage: @unchecked Sendable {
         inputCurrent.initialize(repeating: 0, count: members * n)
         spikeWords = .allocate(capacity: members * w)
         spikeWords.initialize(repeating: 0, count: members * w)
-        scratch = BitsetKernel.Scratch(n: n, w: w)
+        scratch = BitsetKernel.Scratch(n: n, w: w, excitatory: shape.excitatoryNeurons)
         lastStepSpikeCounts = [Int](repeating: 0, count: members)
     }
 
