@@ -11,11 +11,12 @@ struct BenchEnv: ParsableCommand {
         abstract: "Benchmark environment stepping against raw physics.",
         discussion: """
             Runs N environment steps (hot-path step, resets included, with a fixed pseudo-random \
-            action sequence uniform in the action box), then replays the same actions and episode \
-            boundaries as a raw loop: ctrl = action, mj_step x frame_skip, with mj_resetData + \
-            mj_forward from the same reset states. Each loop runs --repeats times alternately; the \
-            fastest run of each counts. ratio = env steps/s / (raw mj_step/s / frame_skip); the target \
-            is >= 0.90 (the environment layer adds under 10% to the physics).
+            action sequence uniform in the action box). After each episode a raw loop replays it on \
+            its own mjData of the same model: mj_resetData, the same reset state, mj_forward, then \
+            ctrl = action and mj_step x frame_skip per step. Alternating per episode exposes both \
+            loops to the same machine load; --repeats runs the whole sequence again. ratio = env \
+            steps/s / (raw mj_step/s / frame_skip); the target is >= 0.90 (the environment layer \
+            adds under 10% to the physics).
             """)
 
     @Option(name: .long, help: "Task id (see `satr envs`).")
@@ -24,8 +25,8 @@ struct BenchEnv: ParsableCommand {
     @Option(name: .long, help: "Environment steps per measured loop.")
     var steps: Int = 10000
 
-    @Option(name: .long, help: "Alternating repetitions of both loops (the fastest counts).")
-    var repeats: Int = 3
+    @Option(name: .long, help: "Passes over the action sequence (all count).")
+    var repeats: Int = 2
 
     @Flag(name: .long, help: "Print one JSON object.")
     var json = false
@@ -49,77 +50,67 @@ struct BenchEnv: ParsableCommand {
             }
         }
 
-        // Environment loop; records where episodes start and their reset states (outside the
-        // timed region's hot path: one copy per episode).
+        // Episode by episode: the environment runs an episode (reset included), then the raw loop
+        // replays it on a separate mjData of the same model: mj_resetData, the same reset state,
+        // mj_forward, then ctrl = action and mj_step x frame_skip per step. Alternating per episode
+        // exposes both loops to the same machine load.
         var observation = [Double](repeating: 0, count: spec.observationSize)
-        var resetSteps: [Int] = []
-        var resetStates: [([Double], [Double])] = []
-        func environmentLoop(record: Bool) throws -> Double {
-            var episode: UInt64 = 0
-            var needsReset = true
-            let start = DispatchTime.now().uptimeNanoseconds
-            try actions.withUnsafeBufferPointer { all in
-                try observation.withUnsafeMutableBufferPointer { obs in
-                    for i in 0..<steps {
-                        if needsReset {
-                            try environment.reset(seed: episode, observation: obs)
-                            episode += 1
-                            needsReset = false
-                            if record {
-                                resetSteps.append(i)
-                                resetStates.append((environment.data.qpos, environment.data.qvel))
-                            }
+        let raw = try MuJoCoData(model: model)
+        let frameSkip = spec.frameSkip
+        var envSeconds = 0.0, rawSeconds = 0.0
+        var episodes = 0
+        func now() -> UInt64 { DispatchTime.now().uptimeNanoseconds }
+        try actions.withUnsafeBufferPointer { all in
+            try observation.withUnsafeMutableBufferPointer { obs in
+                for _ in 0..<repeats {
+                    var i = 0
+                    var episode: UInt64 = 0
+                    while i < steps {
+                        let first = i
+                        let t0 = now()
+                        try environment.reset(seed: episode, observation: obs)
+                        let t1 = now()
+                        let startQpos = environment.data.qpos, startQvel = environment.data.qvel
+                        let t2 = now()
+                        while i < steps {
+                            let action = UnsafeBufferPointer(rebasing: all[(i * spec.actionSize)..<((i + 1) * spec.actionSize)])
+                            let result = try environment.step(action: action, observation: obs)
+                            i += 1
+                            if result.terminated || result.truncated { break }
                         }
-                        let action = UnsafeBufferPointer(rebasing: all[(i * spec.actionSize)..<((i + 1) * spec.actionSize)])
-                        let result = try environment.step(action: action, observation: obs)
-                        if result.terminated || result.truncated { needsReset = true }
+                        let t3 = now()
+                        try raw.reset()
+                        try raw.setQpos(startQpos)
+                        try raw.setQvel(startQvel)
+                        try raw.forward()
+                        for j in first..<i {
+                            try raw.setCtrl(UnsafeBufferPointer(rebasing: all[(j * spec.actionSize)..<((j + 1) * spec.actionSize)]))
+                            try raw.step(count: frameSkip)
+                        }
+                        let t4 = now()
+                        envSeconds += Double((t1 - t0) + (t3 - t2)) * 1e-9
+                        rawSeconds += Double(t4 - t3) * 1e-9
+                        episode += 1
+                        episodes += 1
                     }
                 }
             }
-            return Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9
         }
-
-        // Raw loop: the same actions and episode boundaries on a separate mjData of the same model.
-        let raw = try MuJoCoData(model: model)
-        func rawLoop() throws -> Double {
-            let frameSkip = spec.frameSkip
-            var nextReset = 0
-            let start = DispatchTime.now().uptimeNanoseconds
-            for i in 0..<steps {
-                if nextReset < resetSteps.count && resetSteps[nextReset] == i {
-                    try raw.reset()
-                    try raw.setQpos(resetStates[nextReset].0)
-                    try raw.setQvel(resetStates[nextReset].1)
-                    try raw.forward()
-                    nextReset += 1
-                }
-                try actions.withUnsafeBufferPointer { all in
-                    try raw.setCtrl(UnsafeBufferPointer(rebasing: all[(i * spec.actionSize)..<((i + 1) * spec.actionSize)]))
-                }
-                try raw.step(count: frameSkip)
-            }
-            return Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9
-        }
-
-        var bestEnv = Double.infinity, bestRaw = Double.infinity
-        for round in 0..<repeats {
-            bestEnv = min(bestEnv, try environmentLoop(record: round == 0))
-            bestRaw = min(bestRaw, try rawLoop())
-        }
-        let envRate = Double(steps) / bestEnv
-        let rawStepRate = Double(steps * spec.frameSkip) / bestRaw
+        let totalSteps = steps * repeats
+        let envRate = Double(totalSteps) / envSeconds
+        let rawStepRate = Double(totalSteps * spec.frameSkip) / rawSeconds
         let ratio = envRate / (rawStepRate / Double(spec.frameSkip))
         if json {
             let fields: [(String, String)] = [
                 ("env", JSONLine.string(spec.id)), ("steps", "\(steps)"), ("repeats", "\(repeats)"),
-                ("episodes", "\(resetSteps.count)"), ("frame_skip", "\(spec.frameSkip)"),
+                ("episodes", "\(episodes)"), ("frame_skip", "\(spec.frameSkip)"),
                 ("env_steps_per_s", JSONLine.number(envRate)), ("raw_mj_steps_per_s", JSONLine.number(rawStepRate)),
                 ("raw_env_equivalent_steps_per_s", JSONLine.number(rawStepRate / Double(spec.frameSkip))),
                 ("ratio", JSONLine.number(ratio)), ("target_ratio", "0.9"), ("meets_target", "\(ratio >= 0.9)"),
             ]
             print(JSONLine.object(fields))
         } else {
-            print("\(spec.id): \(steps) env steps x \(repeats) (\(resetSteps.count) episodes), frame_skip \(spec.frameSkip)")
+            print("\(spec.id): \(steps) env steps x \(repeats) (\(episodes) episodes), frame_skip \(spec.frameSkip)")
             print(String(format: "  env:  %10.0f env steps/s", envRate))
             print(String(format: "  raw:  %10.0f mj_step/s = %.0f env-step equivalents/s", rawStepRate, rawStepRate / Double(spec.frameSkip)))
             print(String(format: "  ratio env / (raw / frame_skip) = %.3f (target >= 0.90: %@)", ratio, ratio >= 0.9 ? "met" : "NOT met"))
