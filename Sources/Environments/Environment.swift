@@ -228,7 +228,11 @@ public protocol Environment {
 
     /// Starts an episode and returns the first observation. The reset noise is drawn from
     /// `CounterStream(seed: seed, generation: 0, member: 0, purpose: .resetNoise)`: first the nq
-    /// position noises, then the nv velocity noises.
+    /// position noises, then the nv velocity noises. The state is then exactly qpos0 + noise and
+    /// the velocity noise (see each task's file for the distributions), followed by `mj_forward`.
+    ///
+    /// This variant does not throw: if MuJoCo fails (practically impossible for these models), the
+    /// observation is NaN and the next `step` throws the reason.
     mutating func reset(seed: UInt64) -> [Double]
 
     /// `reset(seed:)` writing the observation into `observation` (no allocation).
