@@ -6,6 +6,9 @@
 //   and longjmps back to the innermost `satr_guarded_*` call on the same thread, which returns -1. The
 //   caller (Swift) turns that into a Swift error. Without a guard on the thread the handler prints the
 //   message and aborts (a MuJoCo error outside a guard is a programming error in this package).
+//   Every Swift module that imports this header gets its own copy of these inline functions and
+//   their thread-local slots, so install the handlers and call the guarded functions from one
+//   module only (Environments does both).
 // - In-memory XML loading through a virtual file system (mjVFS is 2 MB of fixed arrays, which Swift
 //   should not import as tuples).
 // - Reading the instability warning counters of mjData.
