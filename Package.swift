@@ -6,9 +6,32 @@
 //   Randomness -> Spiking -> Search -> Environments (CMuJoCo) -> Training -> satr
 import PackageDescription
 
-/// Code generation for the hot kernels. By default Swift on x86_64 targets a baseline CPU without
-/// POPCNT, so `nonzeroBitCount` becomes a bit-twiddling sequence. See docs/PERFORMANCE.md.
-let kernelSettings: [SwiftSetting] = []
+/// Code generation for the hot kernels (measurements and reasons: docs/PERFORMANCE.md).
+///
+/// Swift on x86_64 targets the baseline x86-64 CPU, which has no POPCNT instruction, so
+/// `nonzeroBitCount` becomes a bit-twiddling sequence. On x86_64 hosts the kernels are therefore
+/// built with `-Xcc -mpopcnt` (Swift takes its code-generation target features from the Clang
+/// importer): the hardware POPCNT of every x86-64 CPU since 2008, and nothing else.
+/// - `SATR_NATIVE_CPU=1 swift build -c release` compiles for the build machine itself
+///   (`-march=native`: AVX2 / AVX-512, VPOPCNTQ where present); that binary may stop with an
+///   illegal-instruction signal on a CPU that lacks what the build machine has.
+/// - `SATR_PORTABLE_CPU=1` keeps the baseline (no POPCNT; correct everywhere, slower), and also
+///   leaves out the unsafe flags, which a package that depends on this one needs.
+/// - Other architectures (Apple silicon, arm64 Linux: CNT is part of the base ISA) need no flag.
+/// The manifest's `#if arch(x86_64)` is the architecture of the building host.
+let kernelSettings: [SwiftSetting] = {
+    #if arch(x86_64)
+    if Context.environment["SATR_NATIVE_CPU"] == "1" {
+        return [.unsafeFlags(["-Xcc", "-march=native"]), .define("SATR_NATIVE_CPU")]
+    }
+    if Context.environment["SATR_PORTABLE_CPU"] == "1" {
+        return []
+    }
+    return [.unsafeFlags(["-Xcc", "-mpopcnt"]), .define("SATR_POPCNT")]
+    #else
+    return []
+    #endif
+}()
 
 let package = Package(
     name: "SATR",

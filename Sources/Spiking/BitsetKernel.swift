@@ -68,8 +68,6 @@ struct BitsetKernel: Sendable {
     /// Scratch space for one env step (shared by the members one thread runs).
     struct Scratch {
         var counts: UnsafeMutablePointer<Int32>
-        /// 1 where the neuron fired in this substep, else 0.
-        var fired: UnsafeMutablePointer<UInt8>
         /// (1 - alpha_out) * sign_j / dt, the rate-trace increment of a spike of neuron j.
         var rateIncrement: UnsafeMutablePointer<Float>
         let n: Int
@@ -80,8 +78,6 @@ struct BitsetKernel: Sendable {
             self.w = w
             counts = .allocate(capacity: n)
             counts.initialize(repeating: 0, count: n)
-            fired = .allocate(capacity: n)
-            fired.initialize(repeating: 0, count: n)
             rateIncrement = .allocate(capacity: n)
             let dt = NetworkConstants.dt, oneMinusAlphaOut = 1 - NetworkConstants.alphaOut
             for j in 0..<n { rateIncrement[j] = oneMinusAlphaOut * (j < nE ? 1 : -1) / dt }
@@ -89,7 +85,6 @@ struct BitsetKernel: Sendable {
 
         func deallocate() {
             counts.deallocate()
-            fired.deallocate()
             rateIncrement.deallocate()
         }
     }
@@ -143,6 +138,34 @@ struct BitsetKernel: Sendable {
         for j in 0..<n { iIn[j] = rIn * iIn[j] }
     }
 
+    /// The lanes of a comparison as integers: -1 (all bits set) where true, 0 where false.
+    @inline(__always)
+    static func mask(_ m: SIMDMask<SIMD16<Int32>>) -> SIMD16<Int32> {
+        unsafeBitCast(m, to: SIMD16<Int32>.self)
+    }
+
+    /// Lane-wise `m ? a : b` for a mask of -1 / 0 lanes, by bitwise selection.
+    @inline(__always)
+    static func select(_ m: SIMD16<Int32>, _ a: SIMD16<Float>, _ b: SIMD16<Float>) -> SIMD16<Float> {
+        let ai = unsafeBitCast(a, to: SIMD16<Int32>.self), bi = unsafeBitCast(b, to: SIMD16<Int32>.self)
+        return unsafeBitCast((ai & m) | (bi & ~m), to: SIMD16<Float>.self)
+    }
+
+    @inline(__always)
+    static func load<V: SIMD>(_: V.Type, _ p: UnsafePointer<V.Scalar>) -> V {
+        UnsafeRawPointer(p).loadUnaligned(as: V.self)
+    }
+
+    @inline(__always)
+    static func load<V: SIMD>(_: V.Type, _ p: UnsafeMutablePointer<V.Scalar>) -> V {
+        UnsafeRawPointer(p).loadUnaligned(as: V.self)
+    }
+
+    @inline(__always)
+    static func store<V: SIMD>(_ value: V, _ p: UnsafeMutablePointer<V.Scalar>) {
+        UnsafeMutableRawPointer(p).storeBytes(of: value, as: V.self)
+    }
+
     /// One substep: the recurrent counts by AND + popcount, then the neuron update.
     @inline(__always)
     func substep(recurrent kh: UnsafePointer<UInt64>, state: State, scratch: Scratch) -> Int {
@@ -176,24 +199,28 @@ struct BitsetKernel: Sendable {
         let zeroIncrement = (1 - NetworkConstants.alphaOut) * 0 / NetworkConstants.dt
         let rH = self.rH
         let increments = scratch.rateIncrement
-        let fired = scratch.fired
-        for j in 0..<n {
-            let current = alphaSyn * iSyn[j] + rH * Float(counts[j])
-            iSyn[j] = current
-            let potential = alphaM * v[j] + oneMinusAlphaM * (vR + current + iIn[j])
-            let spike = potential > vTh
-            v[j] = spike ? vR : potential
-            r[j] = alphaOut * r[j] + (spike ? increments[j] : zeroIncrement)
-            fired[j] = spike ? 1 : 0
-        }
+        // 16 neurons at a time in SIMD lanes: the same IEEE operations per lane as the scalar
+        // equations, in the same order, with nothing fused.
+        typealias Lanes = SIMD16<Float>
+        let laneBits = SIMD16<Int32>(1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096, 8192, 16384, 32768)
+        let zeroLanes = Lanes(repeating: zeroIncrement)
+        let resetLanes = Lanes(repeating: vR)
         var spikeCount = 0
         for word in 0..<w {
-            // Eight 0/1 bytes become eight bits: the multiply moves byte b's low bit to bit 56 + b.
             var bits: UInt64 = 0
-            let bytes = UnsafeRawPointer(fired + word * 64)
-            for group in 0..<8 {
-                let eight = bytes.loadUnaligned(fromByteOffset: group * 8, as: UInt64.self)
-                bits |= ((eight &* 0x0102_0408_1020_4080) >> 56) << UInt64(group * 8)
+            for block in 0..<4 {
+                let j = word * 64 + block * 16
+                let count = Lanes(Self.load(SIMD16<Int32>.self, counts + j))
+                let current = alphaSyn * Self.load(Lanes.self, iSyn + j) + rH * count
+                Self.store(current, iSyn + j)
+                let potential = alphaM * Self.load(Lanes.self, v + j)
+                    + oneMinusAlphaM * (vR + current + Self.load(Lanes.self, iIn + j))
+                let spike = Self.mask(potential .> vTh)
+                Self.store(Self.select(spike, resetLanes, potential), v + j)
+                let increment = Self.select(spike, Self.load(Lanes.self, increments + j), zeroLanes)
+                Self.store(alphaOut * Self.load(Lanes.self, r + j) + increment, r + j)
+                let firedBits = UInt32(bitPattern: (spike & laneBits).wrappedSum())
+                bits |= UInt64(firedBits) << UInt64(block * 16)
             }
             s[word] = bits
             spikeCount += bits.nonzeroBitCount

@@ -6,11 +6,11 @@ extension Spiking {
     /// conditions), for benchmark reports.
     public static var codegenDescription: String {
         #if SATR_NATIVE_CPU
-        return "x86_64, -target-cpu native (SATR_NATIVE_CPU=1)"
-        #elseif SATR_X86_64_V2
-        return "x86_64, -target-cpu x86-64-v2 (hardware POPCNT)"
+        return "x86_64, -march=native (SATR_NATIVE_CPU=1)"
+        #elseif SATR_POPCNT
+        return "x86_64 baseline + POPCNT (-mpopcnt, the default)"
         #elseif arch(x86_64)
-        return "x86_64 baseline (no POPCNT instruction)"
+        return "x86_64 baseline, no POPCNT (SATR_PORTABLE_CPU=1 or flags not applied)"
         #elseif arch(arm64)
         return "arm64 (CNT instruction)"
         #else
