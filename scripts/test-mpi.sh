@@ -7,8 +7,9 @@
 #   2. A rank that dies (SIGKILL) while the others wait in a collective ends the job: non-zero
 #      status within seconds, no hang.
 #   3. Equivalence: `satr train` on a tiny InvertedPendulum-v5 configuration, threaded in one
-#      process and under `mpirun -np 1`, `-np 2`, `-np 3`: metrics.jsonl (without the wall_* fields)
-#      and every checkpoint file must be byte-identical.
+#      process and under `mpirun -np 1`, `-np 2`, `-np 3`: metrics.jsonl and evaluation.json
+#      (without the wall_* fields), the checkpoint (without wall_seconds) and policy.json must be
+#      byte-identical.
 #   4. Failure and resume: rank 1 of a 2-rank run is killed (SIGKILL) after a checkpoint was
 #      written; the run must stop with a non-zero status and a message, the checkpoint must still
 #      load, and `--resume` must finish the run bit-identically to the uninterrupted one.
@@ -70,23 +71,39 @@ fi
 train_args=(--env InvertedPendulum-v5 --algo satr --population 12 --generations 6 --seed 7
             --neurons 64 --eval-every 3 --eval-episodes 2 --checkpoint-every 2)
 
-# Prints metrics.jsonl without the wall-clock fields (all named wall_*).
+# Prints a JSON-lines file without the wall-clock fields (all named wall_*).
 strip_wall() { sed -E 's/,?"wall_[A-Za-z0-9_]*":[^,}]*//g' "$1"; }
 
-# compare_runs A B WHAT: metrics without wall_* and every checkpoint/policy file byte-identical.
+# Prints a checkpoint's JSON payload without its one wall-clock field (wall_seconds). The file is a
+# 28-byte container header (magic "SATRCKPT", version, length, FNV-1a hash of the payload: the hash
+# covers wall_seconds, so it differs between any two runs) followed by the payload.
+checkpoint_payload() {
+    if [ "$(head -c 8 "$1")" != "SATRCKPT" ] || [ "$(tail -c +29 "$1" | head -c 1)" != "{" ]; then
+        echo "not a checkpoint: $1"
+        return
+    fi
+    tail -c +29 "$1" | sed -E 's/,?"wall_seconds":[^,}]*//g'
+}
+
+# compare_runs A B WHAT: metrics.jsonl and evaluation.json without wall_* fields, the checkpoint
+# without wall_seconds, and policy.json byte for byte.
 compare_runs() {
     local a=$1 b=$2 what=$3 ok=1 f
-    if ! cmp -s <(strip_wall "$a/metrics.jsonl") <(strip_wall "$b/metrics.jsonl"); then
-        echo "  metrics.jsonl differs ($what):" >&2
-        diff <(strip_wall "$a/metrics.jsonl") <(strip_wall "$b/metrics.jsonl") | head -5 >&2 || true
+    for f in metrics.jsonl evaluation.json; do
+        if [ ! -f "$a/$f" ] || ! cmp -s <(strip_wall "$a/$f") <(strip_wall "$b/$f"); then
+            echo "  $f differs ($what):" >&2
+            diff <(strip_wall "$a/$f") <(strip_wall "$b/$f") 2>&1 | head -5 >&2 || true
+            ok=0
+        fi
+    done
+    if [ ! -f "$a/checkpoint.satr" ] || ! cmp -s <(checkpoint_payload "$a/checkpoint.satr") <(checkpoint_payload "$b/checkpoint.satr"); then
+        echo "  checkpoint.satr differs ($what)" >&2
         ok=0
     fi
-    local files
-    files=$(cd "$a" && find . -type f \( -name '*checkpoint*' -o -name '*.ckpt' -o -name 'policy*' \) | sort)
-    if [ -z "$files" ]; then echo "  no checkpoint files in $a" >&2; ok=0; fi
-    for f in $files; do
-        if ! cmp -s "$a/$f" "$b/$f"; then echo "  $f differs ($what)" >&2; ok=0; fi
-    done
+    if [ ! -f "$a/policy.json" ] || ! cmp -s "$a/policy.json" "$b/policy.json"; then
+        echo "  policy.json differs ($what)" >&2
+        ok=0
+    fi
     [ "$ok" = 1 ]
 }
 

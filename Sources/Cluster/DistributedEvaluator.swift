@@ -2,8 +2,12 @@ import Training
 
 /// What one generation's distributed evaluation cost on this rank.
 public struct GenerationCommunication: Sendable, Equatable {
-    /// The generation index t of the request.
+    /// The generation index of the request.
     public var generation: Int
+    /// Members of a generation, or episodes of the deterministic network.
+    public var purpose: EvaluationPurpose
+    /// Members (or episodes) in the request, over all ranks.
+    public var members: Int
     /// Members this rank evaluated.
     public var localMembers: Int
     /// Environment steps of this rank's members.
@@ -29,38 +33,36 @@ public struct GenerationCommunication: Sendable, Equatable {
     }
 }
 
-/// Evaluates a population across the ranks of a ``ProcessGroup``, each rank on its own threads.
+/// Shares every evaluation of a training run among the ranks of a ``ProcessGroup``: the
+/// `GenerationDistributor` that `Trainer.train(...distributor:)` and `Trainer.resume` accept.
 ///
 /// For a request with members `m_0 ... m_{n-1}`, rank r evaluates the positions
-/// ``MemberPartition/members(ofRank:)`` (`r, r + P, ...`) with its local evaluator; the outcomes
-/// are then all-gathered into request order, so **every rank returns the full, member-ordered
-/// array**, bit-identical to what one process evaluating all members returns (outcomes are pure
-/// functions of (seed, generation, member); the transport copies their bytes; nothing is summed
-/// in flight). Each rank then runs the same deterministic update and stays in lockstep without
-/// the distribution ever being sent: each rank regenerates any member it needs from the
-/// counter-based streams.
+/// ``MemberPartition/members(ofRank:)`` (`r, r + P, ...`) with its local (threaded) evaluator;
+/// the outcomes are then all-gathered into request order, so **every rank returns the full,
+/// member-ordered array**, bit-identical to what one process evaluating all members returns
+/// (outcomes are pure functions of (seed, generation, member) and the frozen normalization; the
+/// transport copies their bytes; nothing is summed in flight). Each rank then runs the same
+/// deterministic update and stays in lockstep: the search distribution is never sent, and each
+/// rank regenerates any member it needs from the counter-based streams.
 ///
-/// Per generation the wire carries, per member, its fitness, steps, episode count, divergence
-/// flag and observation statistics (count, mean and M2 per observation component): about
-/// `40 + 16 D` bytes for observations of D components.
+/// Per request the wire carries, per member, its fitness, steps, episode count, divergence flag
+/// and observation statistics (count, mean and M2 per observation component): `48 + 16 D` bytes
+/// for observations of D components, plus 8 bytes per rank.
 ///
-/// Call ``evaluate(_:)`` on all ranks with the same request (a collective).
-public final class DistributedPopulationEvaluator<Local: PopulationEvaluating>: PopulationEvaluating {
-    public typealias Population = Local.Population
-
-    /// The evaluator of this rank's share (typically a ``ThreadedPopulationEvaluator``).
-    public let local: Local
+/// Rank 0 is the primary process (it writes the run directory).
+public final class ClusterDistributor: GenerationDistributor {
     /// The ranks sharing the work.
     public let group: any ProcessGroup
-    /// One entry per ``evaluate(_:)`` call, oldest first.
+    /// One entry per ``evaluateAll(_:local:purpose:)`` call, oldest first.
     public private(set) var log: [GenerationCommunication] = []
 
-    public init(local: Local, group: any ProcessGroup) {
-        self.local = local
-        self.group = group
-    }
+    public init(group: any ProcessGroup) { self.group = group }
 
-    public func evaluate(_ request: GenerationRequest<Population>) throws -> [MemberOutcome] {
+    public var isPrimary: Bool { group.isRoot }
+
+    public func evaluateAll<E: PopulationEvaluating>(
+        _ request: GenerationRequest<E.Population>, local: E, purpose: EvaluationPurpose
+    ) throws -> [MemberOutcome] {
         let partition = try MemberPartition(memberCount: request.members.count, rankCount: group.size)
         let positions = partition.members(ofRank: group.rank)
         var share = request
@@ -81,11 +83,36 @@ public final class DistributedPopulationEvaluator<Local: PopulationEvaluating>: 
         let byRank = try group.allGather(evaluationSeconds)
 
         log.append(GenerationCommunication(
-            generation: request.generation, localMembers: mine.count, localSteps: mine.reduce(0) { $0 + $1.steps },
+            generation: request.generation, purpose: purpose, members: request.members.count,
+            localMembers: mine.count, localSteps: mine.reduce(0) { $0 + $1.steps },
             evaluationSeconds: evaluationSeconds, waitSeconds: waitSeconds, gatherSeconds: gatherSeconds,
             evaluationSecondsByRank: byRank,
             bytesSent: after.bytesSent - before.bytesSent, bytesReceived: after.bytesReceived - before.bytesReceived))
         return outcomes
+    }
+}
+
+/// Evaluates a population across the ranks of a ``ProcessGroup`` as a `PopulationEvaluating`
+/// (a ``ClusterDistributor`` bound to one local evaluator). Call ``evaluate(_:)`` on all ranks
+/// with the same request (a collective).
+public final class DistributedPopulationEvaluator<Local: PopulationEvaluating>: PopulationEvaluating {
+    public typealias Population = Local.Population
+
+    /// The evaluator of this rank's share (typically a `ThreadedPopulationEvaluator`).
+    public let local: Local
+    /// The distributor that does the work.
+    public let distributor: ClusterDistributor
+
+    public init(local: Local, group: any ProcessGroup) {
+        self.local = local
+        self.distributor = ClusterDistributor(group: group)
+    }
+
+    /// One entry per ``evaluate(_:)`` call, oldest first.
+    public var log: [GenerationCommunication] { distributor.log }
+
+    public func evaluate(_ request: GenerationRequest<Population>) throws -> [MemberOutcome] {
+        try distributor.evaluateAll(request, local: local, purpose: .population)
     }
 }
 

@@ -14,23 +14,30 @@ public enum Trainer {
     ///
     /// Refuses a directory that already holds a run (a checkpoint or metrics), so nothing is
     /// overwritten; use `resume` to continue it.
+    ///
+    /// With a `distributor` (MPI runs) every process calls this; only the primary one touches the
+    /// directory.
     public static func train(
-        config requested: TrainingConfig, directory: URL, progress: ((ProgressReport) -> Void)? = nil
+        config requested: TrainingConfig, directory: URL, progress: ((ProgressReport) -> Void)? = nil,
+        distributor: (any GenerationDistributor)? = nil
     ) throws -> TrainingResult {
         try requested.validate()
         let spec = try TaskRegistry.spec(id: requested.env)
         let config = try requested.resolved(spec: spec)
         try config.validate()
         let fm = FileManager.default
-        for name in [RunFiles.checkpoint, RunFiles.metrics] where fm.fileExists(atPath: directory.appendingPathComponent(name).path) {
+        let primary = distributor?.isPrimary ?? true
+        for name in [RunFiles.checkpoint, RunFiles.metrics] where primary && fm.fileExists(atPath: directory.appendingPathComponent(name).path) {
             throw StartError(description: "\(directory.path) already holds a training run (\(name) exists); continue it with `satr train --resume \(directory.path)` or choose another --out")
         }
-        do {
-            try fm.createDirectory(at: directory, withIntermediateDirectories: true)
-        } catch {
-            throw StartError(description: "cannot create the output directory \(directory.path): \(error.localizedDescription)")
+        if primary {
+            do {
+                try fm.createDirectory(at: directory, withIntermediateDirectories: true)
+            } catch {
+                throw StartError(description: "cannot create the output directory \(directory.path): \(error.localizedDescription)")
+            }
+            try AtomicFile.write(try config.jsonData(), to: directory.appendingPathComponent(RunFiles.config))
         }
-        try AtomicFile.write(try config.jsonData(), to: directory.appendingPathComponent(RunFiles.config))
         let normalizer = ObservationNormalizer(size: spec.observationSize)
         switch config.algo {
         case .satr:
@@ -38,19 +45,22 @@ public enum Trainer {
             let strategy = SATRStrategy(dimension: shape.parameterCount, populationSize: config.population, seed: config.seed,
                                         hyperparameters: try satrHyperparameters(config))
             return try bitsetRun(config: config, spec: spec, shape: shape, directory: directory, strategy: strategy,
-                                 normalizer: normalizer, envSteps: 0, episodes: 0, lastEvaluation: nil, wallOffset: 0).run(progress: progress)
+                                 normalizer: normalizer, envSteps: 0, episodes: 0, lastEvaluation: nil, wallOffset: 0,
+                                 distributor: distributor).run(progress: progress)
         case .ec:
             let shape = try NetworkShape(observationSize: spec.observationSize, actionSize: spec.actionSize, neurons: config.neurons)
             let strategy = ECStrategy(dimension: shape.parameterCount, populationSize: config.population, seed: config.seed,
                                       hyperparameters: ecHyperparameters(config))
             return try bitsetRun(config: config, spec: spec, shape: shape, directory: directory, strategy: strategy,
-                                 normalizer: normalizer, envSteps: 0, episodes: 0, lastEvaluation: nil, wallOffset: 0).run(progress: progress)
+                                 normalizer: normalizer, envSteps: 0, episodes: 0, lastEvaluation: nil, wallOffset: 0,
+                                 distributor: distributor).run(progress: progress)
         case .es:
             let shape = try DenseSNNShape(observationSize: spec.observationSize, actionSize: spec.actionSize, neurons: config.neurons)
             let strategy = GaussianESStrategy(parameterCount: shape.parameterCount, populationSize: config.population, seed: config.seed,
                                               hyperparameters: esHyperparameters(config))
             return try denseRun(config: config, spec: spec, shape: shape, directory: directory, strategy: strategy,
-                                normalizer: normalizer, envSteps: 0, episodes: 0, lastEvaluation: nil, wallOffset: 0).run(progress: progress)
+                                normalizer: normalizer, envSteps: 0, episodes: 0, lastEvaluation: nil, wallOffset: 0,
+                                 distributor: distributor).run(progress: progress)
         }
     }
 
@@ -60,8 +70,12 @@ public enum Trainer {
     /// `patch` holds the settings given explicitly on the command line: `generations` and
     /// `threads` may change; any other given setting must equal the run's, or the resume is refused
     /// with `CheckpointError.mismatch` (nothing is written before every check has passed).
+    ///
+    /// With a `distributor` (MPI runs) every process calls this and reads the checkpoint (the run
+    /// directory must be visible to all of them); only the primary one changes the directory.
     public static func resume(
-        directory: URL, patch: ConfigPatch, progress: ((ProgressReport) -> Void)? = nil
+        directory: URL, patch: ConfigPatch, progress: ((ProgressReport) -> Void)? = nil,
+        distributor: (any GenerationDistributor)? = nil
     ) throws -> TrainingResult {
         let checkpointURL = directory.appendingPathComponent(RunFiles.checkpoint)
         let checkpoint = try Checkpoint.read(from: checkpointURL)
@@ -98,25 +112,30 @@ public enum Trainer {
         }
 
         // All checks passed: now the directory may change.
-        try MetricsWriter.truncate(directory.appendingPathComponent(RunFiles.metrics), keepingGenerationsThrough: checkpoint.generation)
-        try AtomicFile.write(try config.jsonData(), to: configURL)
+        if distributor?.isPrimary ?? true {
+            try MetricsWriter.truncate(directory.appendingPathComponent(RunFiles.metrics), keepingGenerationsThrough: checkpoint.generation)
+            try AtomicFile.write(try config.jsonData(), to: configURL)
+        }
         let normalizer = checkpoint.normalizer
         switch checkpoint.optimizer {
         case .satr(let state):
             let shape = try NetworkShape(observationSize: spec.observationSize, actionSize: spec.actionSize, neurons: config.neurons)
             return try bitsetRun(config: config, spec: spec, shape: shape, directory: directory, strategy: SATRStrategy(state: state),
                                  normalizer: normalizer, envSteps: checkpoint.envSteps, episodes: checkpoint.episodes,
-                                 lastEvaluation: checkpoint.lastEvaluation, wallOffset: checkpoint.wallSeconds).run(progress: progress)
+                                 lastEvaluation: checkpoint.lastEvaluation, wallOffset: checkpoint.wallSeconds,
+                                 distributor: distributor).run(progress: progress)
         case .ec(let state):
             let shape = try NetworkShape(observationSize: spec.observationSize, actionSize: spec.actionSize, neurons: config.neurons)
             return try bitsetRun(config: config, spec: spec, shape: shape, directory: directory, strategy: ECStrategy(state: state),
                                  normalizer: normalizer, envSteps: checkpoint.envSteps, episodes: checkpoint.episodes,
-                                 lastEvaluation: checkpoint.lastEvaluation, wallOffset: checkpoint.wallSeconds).run(progress: progress)
+                                 lastEvaluation: checkpoint.lastEvaluation, wallOffset: checkpoint.wallSeconds,
+                                 distributor: distributor).run(progress: progress)
         case .es(let state):
             let shape = try DenseSNNShape(observationSize: spec.observationSize, actionSize: spec.actionSize, neurons: config.neurons)
             return try denseRun(config: config, spec: spec, shape: shape, directory: directory, strategy: GaussianESStrategy(state: state),
                                 normalizer: normalizer, envSteps: checkpoint.envSteps, episodes: checkpoint.episodes,
-                                lastEvaluation: checkpoint.lastEvaluation, wallOffset: checkpoint.wallSeconds).run(progress: progress)
+                                lastEvaluation: checkpoint.lastEvaluation, wallOffset: checkpoint.wallSeconds,
+                                 distributor: distributor).run(progress: progress)
         }
     }
 
@@ -150,29 +169,35 @@ public enum Trainer {
 
     static func bitsetRun<S: CheckpointableStrategy>(
         config: TrainingConfig, spec: TaskSpec, shape: NetworkShape, directory: URL, strategy: S,
-        normalizer: ObservationNormalizer, envSteps: Int, episodes: Int, lastEvaluation: EvaluationSummary?, wallOffset: Double
+        normalizer: ObservationNormalizer, envSteps: Int, episodes: Int, lastEvaluation: EvaluationSummary?, wallOffset: Double,
+        distributor: (any GenerationDistributor)? = nil
     ) throws -> TrainingRun<S, BitsetRolloutNetwork> where S.GenomeElement == UInt64 {
         try TrainingRun<S, BitsetRolloutNetwork>(
-            config: config, spec: spec, directory: directory, isPrimary: true, strategy: strategy, normalizer: normalizer,
+            config: config, spec: spec, directory: directory, isPrimary: distributor?.isPrimary ?? true,
+            strategy: strategy, normalizer: normalizer,
             envSteps: envSteps, episodes: episodes, lastEvaluation: lastEvaluation, wallOffset: wallOffset,
             makeNetwork: { BitsetRolloutNetwork(shape: shape) },
             makePolicy: { strategy, normalization, spec in
                 let words = strategy.mostLikely()
                 return { PolicyFile(spec: spec, shape: shape, words: words, normalization: normalization, training: $0) }
-            })
+            },
+            distributor: distributor)
     }
 
     static func denseRun(
         config: TrainingConfig, spec: TaskSpec, shape: DenseSNNShape, directory: URL, strategy: GaussianESStrategy,
-        normalizer: ObservationNormalizer, envSteps: Int, episodes: Int, lastEvaluation: EvaluationSummary?, wallOffset: Double
+        normalizer: ObservationNormalizer, envSteps: Int, episodes: Int, lastEvaluation: EvaluationSummary?, wallOffset: Double,
+        distributor: (any GenerationDistributor)? = nil
     ) throws -> TrainingRun<GaussianESStrategy, DenseRolloutNetwork> {
         try TrainingRun<GaussianESStrategy, DenseRolloutNetwork>(
-            config: config, spec: spec, directory: directory, isPrimary: true, strategy: strategy, normalizer: normalizer,
+            config: config, spec: spec, directory: directory, isPrimary: distributor?.isPrimary ?? true,
+            strategy: strategy, normalizer: normalizer,
             envSteps: envSteps, episodes: episodes, lastEvaluation: lastEvaluation, wallOffset: wallOffset,
             makeNetwork: { DenseRolloutNetwork(shape: shape) },
             makePolicy: { strategy, normalization, spec in
                 let weights = strategy.mostLikely()
                 return { PolicyFile(spec: spec, shape: shape, weights: weights, normalization: normalization, training: $0) }
-            })
+            },
+            distributor: distributor)
     }
 }

@@ -107,6 +107,8 @@ where Strategy.GenomeElement == Network.GenomeElement {
     public private(set) var lastEvaluation: EvaluationSummary?
     /// Evaluates the members (threads here; a distributed driver may use its own).
     public let evaluator: ThreadedPopulationEvaluator<Worker>
+    /// When set (MPI runs), shares every evaluation among the processes (see `GenerationDistributor`).
+    public let distributor: (any GenerationDistributor)?
     let makePolicy: (Strategy, FrozenNormalization, TaskSpec) throws -> PolicyFile.Builder
     let metrics: MetricsWriter?
     let wallOffset: Double
@@ -118,7 +120,9 @@ where Strategy.GenomeElement == Network.GenomeElement {
     init(config: TrainingConfig, spec: TaskSpec, directory: URL, isPrimary: Bool, strategy: Strategy,
          normalizer: ObservationNormalizer, envSteps: Int, episodes: Int, lastEvaluation: EvaluationSummary?,
          wallOffset: Double, makeNetwork: @escaping () throws -> Network,
-         makePolicy: @escaping (Strategy, FrozenNormalization, TaskSpec) throws -> PolicyFile.Builder) throws {
+         makePolicy: @escaping (Strategy, FrozenNormalization, TaskSpec) throws -> PolicyFile.Builder,
+         distributor: (any GenerationDistributor)? = nil) throws {
+        self.distributor = distributor
         self.config = config
         self.spec = spec
         self.directory = directory
@@ -158,7 +162,9 @@ where Strategy.GenomeElement == Network.GenomeElement {
     /// Runs one whole generation on this process's threads.
     @discardableResult
     public func runGeneration() throws -> MetricsRecord {
-        let outcomes = try evaluator.evaluate(generationRequest(members: Array(0..<config.population)))
+        let request = generationRequest(members: Array(0..<config.population))
+        let outcomes = try distributor?.evaluateAll(request, local: evaluator, purpose: .population)
+            ?? evaluator.evaluate(request)
         return try finishGeneration(outcomes: outcomes)
     }
 
@@ -193,13 +199,14 @@ where Strategy.GenomeElement == Network.GenomeElement {
         record.append("fitness_min", finite.min().map(JSONValue.double) ?? .null)
         record.append("fitness_max", finite.max().map(JSONValue.double) ?? .null)
         record.append("nonfinite_members", fitnesses.count - finite.count)
-        guard isPrimary else { return record }
-
-        if config.evalEvery > 0 && g % config.evalEvery == 0 {
+        // With a distributor the evaluation is a collective: every process takes part.
+        if (isPrimary || distributor != nil) && config.evalEvery > 0 && g % config.evalEvery == 0 {
             let evaluation = try evaluateDeterministic(generation: g)
             lastEvaluation = evaluation
             Self.appendEvaluation(evaluation, to: &record)
         }
+        guard isPrimary else { return record }
+
         for entry in diagnostics.entries {
             record.append("opt_" + snakeCase(entry.name), .double(entry.value))
         }
@@ -231,7 +238,8 @@ where Strategy.GenomeElement == Network.GenomeElement {
         let request = GenerationRequest<RolloutSource<Strategy>>(
             generation: g, members: Array(0..<config.evalEpisodes),
             population: .fixed(genome: genome, seed: config.seed), normalization: normalizer.frozen())
-        let outcomes = try evaluator.evaluate(request)
+        let outcomes = try distributor?.evaluateAll(request, local: evaluator, purpose: .deterministic)
+            ?? evaluator.evaluate(request)
         return EvaluationSummary(generation: g, returns: outcomes.map(\.fitness), lengths: outcomes.map(\.steps))
     }
 
@@ -295,12 +303,14 @@ where Strategy.GenomeElement == Network.GenomeElement {
             try writeCheckpoint()
         }
         // The final policy carries the final evaluation.
-        let saved = lastEvaluation
-        lastEvaluation = final
-        try writePolicy()
-        lastEvaluation = saved
         let wall = wallSeconds
-        try Self.writeEvaluation(final, envSteps: envSteps, wallSeconds: wall, to: directory.appendingPathComponent(RunFiles.evaluation))
+        if isPrimary {
+            let saved = lastEvaluation
+            lastEvaluation = final
+            try writePolicy()
+            lastEvaluation = saved
+            try Self.writeEvaluation(final, envSteps: envSteps, wallSeconds: wall, to: directory.appendingPathComponent(RunFiles.evaluation))
+        }
         return TrainingResult(
             directory: directory, generation: g, envSteps: envSteps, evaluation: final,
             policyPath: directory.appendingPathComponent(RunFiles.policy),

@@ -1,6 +1,9 @@
 import ArgumentParser
 import Foundation
 import Training
+#if MPI
+import Cluster
+#endif
 
 struct Train: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -104,6 +107,10 @@ struct Train: ParsableCommand {
     }
 
     func run() throws {
+        #if MPI
+        // Started by mpirun (MPI build): one run across the ranks (TrainDistributed.swift).
+        if MPIProcessGroup.launchedByMPI { return try runDistributed() }
+        #endif
         let progress = ProgressLine(enabled: !quiet)
         let result: TrainingResult
         do {

@@ -1,0 +1,120 @@
+#if MPI
+import Cluster
+import Foundation
+import Training
+
+/// `mpirun -np P satr train ...` (builds with the package trait `MPI`; docs/DISTRIBUTED.md).
+///
+/// Every rank runs the same training loop; each generation's members (and the deterministic
+/// network's evaluation episodes) are split across the ranks, and their outcomes are all-gathered
+/// into member order (`ClusterDistributor`), so the run is bit-identical to a single-process run.
+/// Rank 0 writes the run directory, the progress line and the summary, plus
+/// `communication.jsonl` (per evaluation: the seconds spent evaluating, waiting for the slowest
+/// rank and gathering, and the bytes moved).
+///
+/// Failure: any error on any rank prints a message and ends every rank (`MPI_Abort`); a rank the
+/// launcher terminates (because another one died) prints where the intact checkpoint is and how
+/// to resume. Checkpoints are written atomically, so the last one is always complete.
+extension Train {
+    func runDistributed() throws {
+        let directory: URL
+        var freshConfig: TrainingConfig? = nil
+        if let resume {
+            directory = URL(fileURLWithPath: resume)
+        } else {
+            var config = TrainingConfig()
+            if let configFile { config = try TrainingConfig.load(contentsOf: URL(fileURLWithPath: configFile)) }
+            config = patch.apply(to: config)
+            directory = URL(fileURLWithPath: out ?? "runs/\(config.env)-\(config.algo.rawValue)-s\(config.seed)")
+            freshConfig = config
+        }
+        let launcherRank = ProcessInfo.processInfo.environment["OMPI_COMM_WORLD_RANK"] ?? "?"
+        let launcherSize = ProcessInfo.processInfo.environment["OMPI_COMM_WORLD_SIZE"] ?? "P"
+        let dirPath = directory.path
+        TerminationNotice.install { signal in
+            Self.stopMessage(rank: launcherRank, size: launcherSize, directory: dirPath,
+                             reason: "stopped by signal \(signal) (the MPI launcher stops every rank when one of them dies or is interrupted)")
+        }
+
+        let group = try MPIProcessGroup()
+        let distributor = ClusterDistributor(group: group)
+        let progress = ProgressLine(enabled: !quiet && group.isRoot)
+        let result: TrainingResult
+        do {
+            if let freshConfig {
+                result = try Trainer.train(config: freshConfig, directory: directory, progress: progress.report,
+                                           distributor: distributor)
+            } else {
+                result = try Trainer.resume(directory: directory, patch: patch, progress: progress.report,
+                                            distributor: distributor)
+            }
+        } catch {
+            progress.finish()
+            group.abort(code: 1, message: Self.stopMessage(
+                rank: "\(group.rank)", size: "\(group.size)", directory: dirPath, reason: CLIError(error).description))
+        }
+        progress.finish()
+        if group.isRoot {
+            do {
+                try Self.writeCommunicationLog(distributor.log, ranks: group.size,
+                                               to: directory.appendingPathComponent("communication.jsonl"))
+            } catch {
+                FileHandle.standardError.write(Data("satr: could not write communication.jsonl: \(error)\n".utf8))
+            }
+        }
+        try group.finalize()
+        guard group.isRoot else { return }
+        let plot = PlotOutput.write(runs: [result.directory.path],
+                                    svgPath: result.directory.appendingPathComponent("learning_curve.svg").path)
+        let e = result.evaluation
+        let population = distributor.log.filter { $0.purpose == .population }
+        let communication = population.reduce(0) { $0 + $1.gatherSeconds }
+        let waiting = population.reduce(0) { $0 + $1.waitSeconds }
+        let bytes = population.reduce(0) { $0 + $1.bytesReceived }
+        print("""
+        Trained \(result.generation) generations (\(formatCount(Double(result.envSteps))) env steps) in \(formatDuration(result.wallSeconds)) on \(group.size) MPI processes.
+        Eval return of the deterministic policy: \(format(e.mean)) +- \(format(e.standardDeviation)) over \(e.returns.count) episodes (min \(format(e.minimum)), max \(format(e.maximum)), mean length \(format(e.meanLength)))
+        Communication: \(String(format: "%.4f", communication)) s gathering \(formatCount(Double(bytes))) bytes, \(String(format: "%.3f", waiting)) s waiting for the slowest rank, over \(population.count) generations (see communication.jsonl)
+        Policy:  \(result.policyPath.path)
+        Metrics: \(result.metricsPath.path)
+        """)
+        if let plot { print("Plot:    \(plot)") }
+    }
+
+    /// What a stopped rank prints: why, where the intact checkpoint is, how to continue.
+    static func stopMessage(rank: String, size: String, directory: String, reason: String) -> String {
+        let checkpointURL = URL(fileURLWithPath: directory).appendingPathComponent(RunFiles.checkpoint)
+        let checkpoint: String
+        if let c = try? Checkpoint.read(from: checkpointURL) {
+            checkpoint = "The last checkpoint (generation \(c.generation)) in \(directory) is intact; continue with:\n"
+                + "  mpirun -np \(size) satr train --resume \(directory)"
+        } else {
+            checkpoint = "No checkpoint was written yet in \(directory)."
+        }
+        return "satr train (MPI rank \(rank) of \(size)): \(reason)\n\(checkpoint)"
+    }
+
+    /// One JSON line per distributed evaluation (rank 0's view).
+    static func writeCommunicationLog(_ log: [GenerationCommunication], ranks: Int, to url: URL) throws {
+        var text = ""
+        for entry in log {
+            var r = MetricsRecord()
+            r.append("generation", entry.generation)
+            r.append("purpose", .string(entry.purpose.rawValue))
+            r.append("members", entry.members)
+            r.append("ranks", ranks)
+            r.append("local_members", entry.localMembers)
+            r.append("local_steps", entry.localSteps)
+            r.append("bytes_sent", entry.bytesSent)
+            r.append("bytes_received", entry.bytesReceived)
+            r.append("wall_evaluation_s", entry.evaluationSeconds)
+            r.append("wall_wait_s", entry.waitSeconds)
+            r.append("wall_gather_s", entry.gatherSeconds)
+            r.append("wall_evaluation_s_by_rank", .array(entry.evaluationSecondsByRank.map(JSONValue.double)))
+            r.append("imbalance", entry.imbalance)
+            text += r.line + "\n"
+        }
+        try AtomicFile.write(Data(text.utf8), to: url)
+    }
+}
+#endif
