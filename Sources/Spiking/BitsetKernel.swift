@@ -70,6 +70,12 @@ struct BitsetKernel: Sendable {
         var counts: UnsafeMutablePointer<Int32>
         /// (1 - alpha_out) * sign_j / dt, the rate-trace increment of a spike of neuron j.
         var rateIncrement: UnsafeMutablePointer<Float>
+        /// Popcount groups of the current substep (at most 2W groups of at most 4 words).
+        static let maxGroupSize = 4
+        var groupWords: UnsafeMutablePointer<Int>
+        var groupMasks: UnsafeMutablePointer<UInt64>
+        var groupSizes: UnsafeMutablePointer<Int>
+        var groupUnions: UnsafeMutablePointer<UInt64>
         let n: Int
         let w: Int
 
@@ -78,6 +84,10 @@ struct BitsetKernel: Sendable {
             self.w = w
             counts = .allocate(capacity: n)
             counts.initialize(repeating: 0, count: n)
+            groupWords = .allocate(capacity: 2 * w * Self.maxGroupSize)
+            groupMasks = .allocate(capacity: 2 * w * Self.maxGroupSize)
+            groupSizes = .allocate(capacity: 2 * w)
+            groupUnions = .allocate(capacity: 2 * w)
             rateIncrement = .allocate(capacity: n)
             let dt = NetworkConstants.dt, oneMinusAlphaOut = 1 - NetworkConstants.alphaOut
             for j in 0..<n { rateIncrement[j] = oneMinusAlphaOut * (j < nE ? 1 : -1) / dt }
@@ -86,6 +96,10 @@ struct BitsetKernel: Sendable {
         func deallocate() {
             counts.deallocate()
             rateIncrement.deallocate()
+            groupWords.deallocate()
+            groupMasks.deallocate()
+            groupSizes.deallocate()
+            groupUnions.deallocate()
         }
     }
 
@@ -166,6 +180,40 @@ struct BitsetKernel: Sendable {
         UnsafeMutableRawPointer(p).storeBytes(of: value, as: V.self)
     }
 
+    /// counts[j] += (or -= when `add` is false) popcount(OR over the group's terms t of
+    /// (masks[t] & C_j[words[t]])), for a group of 1 to 4 terms with disjoint masks.
+    @inline(__always)
+    func countPass(
+        add: Bool, size: Int, words: UnsafePointer<Int>, masks: UnsafePointer<UInt64>,
+        recurrent kh: UnsafePointer<UInt64>, counts: UnsafeMutablePointer<Int32>
+    ) {
+        let n = self.n
+        let m0 = masks[0], c0 = kh + words[0] * n
+        @inline(__always) func apply(_ body: (Int) -> UInt64) {
+            if add {
+                for j in 0..<n { counts[j] &+= Int32(truncatingIfNeeded: body(j).nonzeroBitCount) }
+            } else {
+                for j in 0..<n { counts[j] &-= Int32(truncatingIfNeeded: body(j).nonzeroBitCount) }
+            }
+        }
+        switch size {
+        case 1:
+            apply { j in m0 & c0[j] }
+        case 2:
+            let m1 = masks[1], c1 = kh + words[1] * n
+            apply { j in (m0 & c0[j]) | (m1 & c1[j]) }
+        case 3:
+            let m1 = masks[1], c1 = kh + words[1] * n
+            let m2 = masks[2], c2 = kh + words[2] * n
+            apply { j in (m0 & c0[j]) | (m1 & c1[j]) | (m2 & c2[j]) }
+        default:
+            let m1 = masks[1], c1 = kh + words[1] * n
+            let m2 = masks[2], c2 = kh + words[2] * n
+            let m3 = masks[3], c3 = kh + words[3] * n
+            apply { j in (m0 & c0[j]) | (m1 & c1[j]) | (m2 & c2[j]) | (m3 & c3[j]) }
+        }
+    }
+
     /// One substep: the recurrent counts by AND + popcount, then the neuron update.
     @inline(__always)
     func substep(recurrent kh: UnsafePointer<UInt64>, state: State, scratch: Scratch) -> Int {
@@ -176,16 +224,35 @@ struct BitsetKernel: Sendable {
 
         // count[j] = sum_w popcount(S_E[w] & C_j[w]) - popcount(S_I[w] & C_j[w]); words without
         // spikes contribute nothing and are skipped.
+        //
+        // Words whose masked spike bits occupy disjoint bit positions share one popcount:
+        // popcount(a & x) + popcount(b & y) = popcount((a & x) | (b & y)) when a & b == 0. With
+        // sparse spikes this roughly halves the popcounts; the counts stay exact integers.
         counts.update(repeating: 0, count: n)
-        for word in 0..<w {
-            let sE = s[word] & excitatoryMask[word]
-            let sI = s[word] & ~excitatoryMask[word]
-            let column = kh + word * n
-            if sE != 0 {
-                for j in 0..<n { counts[j] &+= Int32(truncatingIfNeeded: (sE & column[j]).nonzeroBitCount) }
+        var groupCount = 0
+        let groupWords = scratch.groupWords, groupMasks = scratch.groupMasks
+        let groupSizes = scratch.groupSizes, groupUnions = scratch.groupUnions
+        for excitatory in [true, false] {
+            let firstGroup = groupCount
+            for word in 0..<w {
+                let mask = s[word] & (excitatory ? excitatoryMask[word] : ~excitatoryMask[word])
+                if mask == 0 { continue }
+                var g = firstGroup
+                while g < groupCount && (groupSizes[g] == Scratch.maxGroupSize || groupUnions[g] & mask != 0) { g += 1 }
+                if g == groupCount {
+                    groupSizes[g] = 0
+                    groupUnions[g] = 0
+                    groupCount += 1
+                }
+                groupWords[g * Scratch.maxGroupSize + groupSizes[g]] = word
+                groupMasks[g * Scratch.maxGroupSize + groupSizes[g]] = mask
+                groupSizes[g] += 1
+                groupUnions[g] |= mask
             }
-            if sI != 0 {
-                for j in 0..<n { counts[j] &-= Int32(truncatingIfNeeded: (sI & column[j]).nonzeroBitCount) }
+            for g in firstGroup..<groupCount {
+                countPass(
+                    add: excitatory, size: groupSizes[g], words: groupWords + g * Scratch.maxGroupSize,
+                    masks: groupMasks + g * Scratch.maxGroupSize, recurrent: kh, counts: counts)
             }
         }
 
