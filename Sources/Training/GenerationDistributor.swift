@@ -6,6 +6,8 @@ public enum EvaluationPurpose: String, Sendable {
     case deterministic
 }
 
+import Search
+
 /// Seam for a distributed backend (the Cluster module's MPI driver; see docs/DISTRIBUTED.md).
 ///
 /// When several processes share one run, every process runs the same `TrainingRun` and calls
@@ -23,4 +25,17 @@ public protocol GenerationDistributor: AnyObject {
     func evaluateAll<E: PopulationEvaluating>(
         _ request: GenerationRequest<E.Population>, local: E, purpose: EvaluationPurpose
     ) throws -> [MemberOutcome]
+
+    /// The optimizer's statistics of the current generation computed across the processes (each
+    /// process its share of the members, combined exactly), equal to
+    /// `strategy.statistics(fitnesses:threads:)`; or nil, and every process computes them itself.
+    /// A collective: every process calls it with the same arguments.
+    func statistics<S: SearchStrategy>(of strategy: S, fitnesses: [Double], threads: Int) throws -> S.Statistics?
+}
+
+extension GenerationDistributor {
+    /// Default: no shared statistics (every process computes them from all fitnesses).
+    public func statistics<S: SearchStrategy>(of strategy: S, fitnesses: [Double], threads: Int) throws -> S.Statistics? {
+        nil
+    }
 }

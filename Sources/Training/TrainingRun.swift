@@ -165,7 +165,9 @@ where Strategy.GenomeElement == Network.GenomeElement {
         let request = generationRequest(members: Array(0..<config.population))
         let outcomes = try distributor?.evaluateAll(request, local: evaluator, purpose: .population)
             ?? evaluator.evaluate(request)
-        return try finishGeneration(outcomes: outcomes)
+        let statistics = try distributor?.statistics(
+            of: strategy, fitnesses: outcomes.map(\.fitness), threads: evaluator.threadCount)
+        return try finishGeneration(outcomes: outcomes, statistics: statistics)
     }
 
     /// Step 2: combine all members' outcomes (member order), update, record.

@@ -1,0 +1,118 @@
+import Foundation
+import XCTest
+
+/// `satr train`, `eval`, `export`, `plot` as a user runs them.
+final class TrainingCLITests: XCTestCase {
+    var root: URL!
+
+    override func setUpWithError() throws {
+        root = FileManager.default.temporaryDirectory.appendingPathComponent("satr-cli-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+    }
+
+    override func tearDownWithError() throws {
+        try? FileManager.default.removeItem(at: root)
+    }
+
+    let tiny = ["--env", "InvertedPendulum-v5", "--population", "16", "--neurons", "64", "--eval-every", "2",
+                "--eval-episodes", "2", "--seed", "3", "--threads", "2"]
+
+    func testTrainEvalExportPlotAndResume() throws {
+        let dir = root.appendingPathComponent("run").path
+        let train = try SATRProcess.run(["train"] + tiny + ["--generations", "2", "--out", dir])
+        XCTAssertEqual(train.status, 0, train.stderr)
+        XCTAssertTrue(train.stdout.contains("Eval return"), train.stdout)
+        XCTAssertTrue(train.stdout.contains("policy.json"), train.stdout)
+        XCTAssertTrue(train.stdout.contains("learning_curve.svg"), train.stdout)
+        XCTAssertTrue(train.stderr.isEmpty, "no progress line when not a terminal: \(train.stderr)")
+        for name in ["config.json", "metrics.jsonl", "checkpoint.satr", "policy.json", "evaluation.json", "learning_curve.svg"] {
+            XCTAssertTrue(FileManager.default.fileExists(atPath: dir + "/" + name), "missing \(name)")
+        }
+
+        let eval = try SATRProcess.run(["eval", dir, "--episodes", "3", "--json"])
+        XCTAssertEqual(eval.status, 0, eval.stderr)
+        let object = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(eval.stdout.utf8)) as? [String: Any])
+        XCTAssertEqual((object["returns"] as? [Any])?.count, 3)
+        XCTAssertNotNil(object["return_mean"])
+        XCTAssertEqual(object["task"] as? String, "InvertedPendulum-v5")
+        let evalAgain = try SATRProcess.run(["eval", dir + "/policy.json", "--episodes", "3", "--json", "--threads", "1"])
+        XCTAssertEqual(evalAgain.stdout, eval.stdout, "eval does not depend on the thread count")
+
+        let exported = root.appendingPathComponent("exported.json").path
+        let export = try SATRProcess.run(["export", dir + "/checkpoint.satr", "--out", exported])
+        XCTAssertEqual(export.status, 0, export.stderr)
+        let exportEval = try SATRProcess.run(["eval", exported, "--episodes", "3", "--json"])
+        XCTAssertEqual(exportEval.stdout, eval.stdout, "the exported policy is the run's policy")
+
+        let resume = try SATRProcess.run(["train", "--resume", dir, "--generations", "3"])
+        XCTAssertEqual(resume.status, 0, resume.stderr)
+        let lines = try String(contentsOfFile: dir + "/metrics.jsonl", encoding: .utf8).split(separator: "\n")
+        XCTAssertEqual(lines.count, 3)
+
+        let svg = root.appendingPathComponent("curves.svg").path
+        let plot = try SATRProcess.run(["plot", dir, dir, "--out", svg])
+        XCTAssertEqual(plot.status, 0, plot.stderr)
+        let text = try String(contentsOfFile: svg, encoding: .utf8)
+        XCTAssertTrue(text.hasPrefix("<svg") && text.contains("2 seeds"))
+    }
+
+    func testBadFlagsFailWithClearMessages() throws {
+        let out = root.appendingPathComponent("never").path
+        let cases: [([String], String)] = [
+            (["train", "--population", "1", "--out", out], "population"),
+            (["train", "--algo", "sgd", "--out", out], "sgd"),
+            (["train", "--env", "Nope-v0", "--out", out], "Nope-v0"),
+            (["train", "--neurons", "100", "--out", out], "neurons"),
+            (["train", "--algo", "ec", "--trust-radius", "0.1", "--out", out], "trust_radius"),
+            (["train", "--signal-estimator", "magic", "--out", out], "lag1"),
+            (["train", "--env", "InvertedPendulum-v5", "--terminate-when-unhealthy", "false", "--out", out], "terminateWhenUnhealthy"),
+            (["train", "--threads", "-1", "--out", out], "threads"),
+            (["train", "--config", root.appendingPathComponent("missing.json").path, "--out", out], "missing.json"),
+            (["train", "--resume", root.path], "checkpoint"),
+            (["eval", root.appendingPathComponent("nothing").path], "does not exist"),
+        ]
+        for (arguments, word) in cases {
+            let r = try SATRProcess.run(arguments)
+            XCTAssertNotEqual(r.status, 0, "\(arguments) should fail")
+            XCTAssertTrue(r.stderr.contains(word), "\(arguments): stderr should mention \(word): \(r.stderr)")
+        }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: out), "a refused run writes nothing")
+    }
+
+    func testConfigFileWithFlagOverride() throws {
+        let configURL = root.appendingPathComponent("config.json")
+        try Data("{\"env\": \"InvertedPendulum-v5\", \"neurons\": 64, \"population\": 8, \"generations\": 5, \"eval_every\": 1, \"eval_episodes\": 1}".utf8).write(to: configURL)
+        let dir = root.appendingPathComponent("run").path
+        let r = try SATRProcess.run(["train", "--config", configURL.path, "--generations", "1", "--out", dir])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let resolved = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/config.json"))) as? [String: Any])
+        XCTAssertEqual(resolved["population"] as? Int, 8)
+        XCTAssertEqual(resolved["generations"] as? Int, 1, "the flag overrides the file")
+        XCTAssertNotNil(resolved["trust_radius"], "the resolved config makes defaults explicit")
+
+        let bad = root.appendingPathComponent("bad.json")
+        try Data("{\"populaton\": 8}".utf8).write(to: bad)
+        let refused = try SATRProcess.run(["train", "--config", bad.path, "--out", root.appendingPathComponent("x").path])
+        XCTAssertNotEqual(refused.status, 0)
+        XCTAssertTrue(refused.stderr.contains("populaton"), refused.stderr)
+    }
+
+    func testCorruptCheckpointIsRefusedByResume() throws {
+        let dir = root.appendingPathComponent("run").path
+        XCTAssertEqual(try SATRProcess.run(["train"] + tiny + ["--generations", "1", "--out", dir]).status, 0)
+        let url = URL(fileURLWithPath: dir + "/checkpoint.satr")
+        var data = try Data(contentsOf: url)
+        data[data.count - 10] ^= 0xFF
+        try data.write(to: url)
+        let metricsBefore = try Data(contentsOf: URL(fileURLWithPath: dir + "/metrics.jsonl"))
+        let r = try SATRProcess.run(["train", "--resume", dir, "--generations", "2"])
+        XCTAssertNotEqual(r.status, 0)
+        XCTAssertTrue(r.stderr.contains("corrupt"), r.stderr)
+        XCTAssertEqual(try Data(contentsOf: url), data, "the checkpoint is left as it was")
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: dir + "/metrics.jsonl")), metricsBefore)
+
+        let again = try SATRProcess.run(["train"] + tiny + ["--generations", "1", "--out", dir])
+        XCTAssertNotEqual(again.status, 0, "a fresh run refuses an existing run directory")
+        XCTAssertTrue(again.stderr.contains("--resume"), again.stderr)
+    }
+}
