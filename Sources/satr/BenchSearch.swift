@@ -1,4 +1,5 @@
 import ArgumentParser
+import Environments
 import Foundation
 import Randomness
 import Search
@@ -15,8 +16,10 @@ struct BenchSearch: ParsableCommand {
             Times --generations generations (after one warm-up generation) of EC, SATR and Gaussian ES \
             with pure-noise fitnesses and prints the mean time per generation of each phase. The ratio \
             column divides the optimizer's time (sample + shaping + statistics + update) by the \
-            physics-only time of the same population's episodes on Hopper-v5 (M x 1000 steps at 12.9k \
-            steps/s, ENVIRONMENTS.md), a lower bound of the rollout time. Use a release build:
+            environment-only time of the same population's episodes on the task (M x 1000 steps at the \
+            env steps/s measured in the same run with random actions, resets included; the network is \
+            not counted, so this is a lower bound of the rollout time and the ratio an upper bound). \
+            Use a release build:
               swift run -c release satr bench search --task hopper --population 256 --json
               swift run -c release satr bench search --synthetic
             """)
@@ -32,6 +35,10 @@ struct BenchSearch: ParsableCommand {
         }
         /// Searchable bits `2 D N + N^2 + N A` (RSNN.md) with N = 256.
         var bits: Int { let (d, a) = sizes; return 2 * d * 256 + 256 * 256 + 256 * a }
+        /// The Gymnasium id.
+        var environmentID: String { self == .hopper ? "Hopper-v5" : "Humanoid-v5" }
+        /// Single-thread env steps/s of ENVIRONMENTS.md (fallback when MuJoCo is unavailable).
+        var documentedStepsPerSecond: Double { self == .hopper ? 12_900 : 3_100 }
         /// DenseSNN weights `D N + N^2 + N A` with N = 256.
         var denseWeights: Int { let (d, a) = sizes; return d * 256 + 256 * 256 + 256 * a }
     }
@@ -76,27 +83,32 @@ struct BenchSearch: ParsableCommand {
     func run() throws {
         if synthetic { return try runSynthetic() }
         let d = bits ?? task.bits
-        let hopperRollout = Double(population) * 1000 / 12_900
+        let (stepsPerSecond, measured) = environmentStepsPerSecond()
+        let rolloutSeconds = Double(population) * 1000 / stepsPerSecond
         var rows: [[String: Any]] = []
         var ec = ECStrategy(dimension: d, populationSize: population, seed: 1)
-        rows.append(time(&ec, name: "EC", dimension: d, rollout: hopperRollout))
+        rows.append(time(&ec, name: "EC", dimension: d, rollout: rolloutSeconds))
         var satr = SATRStrategy(dimension: d, populationSize: population, seed: 1)
-        rows.append(time(&satr, name: "SATR", dimension: d, rollout: hopperRollout))
+        rows.append(time(&satr, name: "SATR", dimension: d, rollout: rolloutSeconds))
         if !skipES {
             let n = bits ?? task.denseWeights
             var es = GaussianESStrategy(parameterCount: n, populationSize: population, seed: 1)
-            rows.append(time(&es, name: "ES", dimension: n, rollout: hopperRollout))
+            rows.append(time(&es, name: "ES", dimension: n, rollout: rolloutSeconds))
         }
         if json {
             let object: [String: Any] = [
                 "task": task.rawValue, "bits": d, "population": population, "generations": generations,
-                "threads": threads, "hopperPhysicsRolloutSeconds": hopperRollout, "optimizers": rows,
+                "threads": threads, "environment": task.environmentID, "environmentStepsPerSecond": stepsPerSecond,
+                "environmentRateMeasured": measured, "environmentRolloutSeconds": rolloutSeconds, "optimizers": rows,
             ]
             let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
             print(String(decoding: data, as: UTF8.self))
         } else {
             print("d = \(d) (\(bits == nil ? task.rawValue : "--bits")), M = \(population), \(generations) generations, \(threads) thread(s)")
-            print("optimizer  dimension  sample ms  shape ms  statistics ms  update ms  total ms  / Hopper physics rollout")
+            print(
+                "\(task.environmentID): \(Int(stepsPerSecond)) env steps/s \(measured ? "measured in this run" : "(ENVIRONMENTS.md; MuJoCo unavailable)"), "
+                    + "so M x 1000 steps take \(String(format: "%.2f", rolloutSeconds)) s")
+            print("optimizer  dimension  sample ms  shape ms  statistics ms  update ms  total ms  / env rollout")
             for row in rows {
                 func ms(_ key: String) -> String { String(format: "%9.2f", (row[key] as? Double ?? 0) * 1e3) }
                 print(
@@ -106,6 +118,38 @@ struct BenchSearch: ParsableCommand {
                         + String(format: "%.4f%%", 100 * (row["overheadRatio"] as? Double ?? 0)))
             }
         }
+    }
+
+    /// Single-thread env steps per second of the task with uniform random actions (resets included),
+    /// about 0.5 s of stepping; the documented figure when the environment cannot be made.
+    func environmentStepsPerSecond() -> (Double, Bool) {
+        guard let spec = try? TaskRegistry.spec(id: task.environmentID),
+              var environment = try? TaskRegistry.make(id: task.environmentID)
+        else { return (task.documentedStepsPerSecond, false) }
+        var random = CounterStream(seed: 7, generation: 0, member: 0, purpose: .auxiliary)
+        var observation = [Double](repeating: 0, count: spec.observationSize)
+        var action = [Double](repeating: 0, count: spec.actionSize)
+        let clock = ContinuousClock()
+        let start = clock.now
+        var steps = 0
+        var episode: UInt64 = 0
+        do {
+            try observation.withUnsafeMutableBufferPointer { obs in
+                try environment.reset(seed: episode, observation: obs)
+                while seconds(clock.now - start) < 0.5 {
+                    for a in 0..<spec.actionSize { action[a] = random.nextUniform(spec.actionLow[a], spec.actionHigh[a]) }
+                    let result = try action.withUnsafeBufferPointer { try environment.step(action: $0, observation: obs) }
+                    steps += 1
+                    if result.terminated || result.truncated {
+                        episode += 1
+                        try environment.reset(seed: episode, observation: obs)
+                    }
+                }
+            }
+        } catch {
+            return (task.documentedStepsPerSecond, false)
+        }
+        return (Double(steps) / seconds(clock.now - start), true)
     }
 
     /// Mean seconds per generation of each phase for `strategy`.
