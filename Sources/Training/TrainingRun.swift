@@ -48,7 +48,7 @@ extension TrainingConfig {
         switch algo {
         case .satr:
             let d = SATRStrategy.Hyperparameters()
-            c.trustRadius = trustRadius ?? d.trustRadius
+            c.trustRadius = trustRadius ?? TrainingConfig.defaultTrustRadius
             c.etaMax = etaMax ?? d.etaMax
             c.momentum = momentum ?? d.momentum
             c.signalEstimator = signalEstimator ?? d.signalEstimator.rawValue

@@ -50,7 +50,7 @@ struct Train: ParsableCommand {
     @Option(help: "Write a checkpoint every K generations (and at the end). Default \(TrainingConfig().checkpointEvery).")
     var checkpointEvery: Int?
 
-    @Option(help: "SATR: kappa, the per-parameter KL budget at full signal.")
+    @Option(help: "SATR: kappa, the per-parameter KL budget at full signal. Default \(TrainingConfig.defaultTrustRadius).")
     var trustRadius: Double?
     @Option(help: "SATR: the largest step size eta.")
     var etaMax: Double?
@@ -121,7 +121,7 @@ struct Train: ParsableCommand {
                 var config = TrainingConfig()
                 if let configFile { config = try TrainingConfig.load(contentsOf: URL(fileURLWithPath: configFile)) }
                 config = patch.apply(to: config)
-                let dir = URL(fileURLWithPath: out ?? "runs/\(config.env)-\(config.algo.rawValue)-s\(config.seed)")
+                let dir = URL(fileURLWithPath: out ?? Self.freshDirectory(for: config))
                 result = try Trainer.train(config: config, directory: dir, progress: progress.report)
             }
         } catch {
@@ -139,6 +139,21 @@ struct Train: ParsableCommand {
         Metrics: \(result.metricsPath.path)
         """)
         if let plot { print("Plot:    \(plot)") }
+    }
+}
+
+extension Train {
+    /// `runs/<env>-<algo>-s<seed>`, or with `-2`, `-3`, ... appended when that exists (so running
+    /// the quickstart twice starts a second run instead of refusing).
+    static func freshDirectory(for config: TrainingConfig) -> String {
+        let base = "runs/\(config.env)-\(config.algo.rawValue)-s\(config.seed)"
+        var candidate = base
+        var n = 2
+        while FileManager.default.fileExists(atPath: candidate) {
+            candidate = "\(base)-\(n)"
+            n += 1
+        }
+        return candidate
     }
 }
 
