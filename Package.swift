@@ -96,7 +96,7 @@ let package = Package(
         .target(
             name: "Cluster",
             dependencies: [
-                "Randomness", "Training",
+                "Randomness", "Search", "Training",
                 .target(name: "CMPI", condition: .when(traits: ["MPI"])),
             ]),
 
@@ -124,6 +124,6 @@ let package = Package(
             resources: [.copy("Fixtures")]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Spiking", "Search", "Environments"]),
         .testTarget(name: "CLITests", dependencies: ["satr"]),
-        .testTarget(name: "ClusterTests", dependencies: ["Cluster", "Randomness", "Training"]),
+        .testTarget(name: "ClusterTests", dependencies: ["Cluster", "Randomness", "Search", "Training"]),
     ]
 )

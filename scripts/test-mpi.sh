@@ -7,9 +7,9 @@
 #   2. A rank that dies (SIGKILL) while the others wait in a collective ends the job: non-zero
 #      status within seconds, no hang.
 #   3. Equivalence: `satr train` on a tiny InvertedPendulum-v5 configuration, threaded in one
-#      process and under `mpirun -np 1`, `-np 2`, `-np 3`: metrics.jsonl and evaluation.json
-#      (without the wall_* fields), the checkpoint (without wall_seconds) and policy.json must be
-#      byte-identical.
+#      process and under `mpirun -np 1`, `-np 2`, `-np 3` (SATR; EC and ES with -np 2):
+#      metrics.jsonl and evaluation.json (without the wall_* fields), the checkpoint (without
+#      wall_seconds) and policy.json must be byte-identical.
 #   4. Failure and resume: rank 1 of a 2-rank run is killed (SIGKILL) after a checkpoint was
 #      written; the run must stop with a non-zero status and a message, the checkpoint must still
 #      load, and `--resume` must finish the run bit-identically to the uninterrupted one.
@@ -120,6 +120,22 @@ for np in 1 2 3; do
         fi
     else
         cat "$work/np$np.log" >&2; fail "mpirun -np $np train"
+    fi
+done
+
+# EC (also reduces exact integer statistics across ranks) and Gaussian ES (every rank computes its
+# own update) on 2 ranks.
+for algo in ec es; do
+    algo_args=(--env InvertedPendulum-v5 --algo "$algo" --population 12 --generations 4 --seed 3
+               --neurons 64 --eval-every 2 --eval-episodes 2 --checkpoint-every 2)
+    "$bin/satr" train "${algo_args[@]}" --threads 2 --out "$work/$algo-threaded" >"$work/$algo-threaded.log" 2>&1 \
+        || { cat "$work/$algo-threaded.log" >&2; fail "threaded $algo run"; }
+    if timeout 600 "${mpirun_cmd[@]}" -np 2 "$bin/satr" train "${algo_args[@]}" --threads 1 \
+        --out "$work/$algo-np2" >"$work/$algo-np2.log" 2>&1 \
+        && compare_runs "$work/$algo-threaded" "$work/$algo-np2" "$algo: threaded vs -np 2"; then
+        pass "$algo: mpirun -np 2 equals the threaded single-process run"
+    else
+        cat "$work/$algo-np2.log" >&2; fail "$algo: mpirun -np 2 differs from (or failed unlike) the threaded run"
     fi
 done
 

@@ -1,3 +1,5 @@
+import Foundation
+import Search
 import Training
 
 /// What one generation's distributed evaluation cost on this rank.
@@ -24,6 +26,12 @@ public struct GenerationCommunication: Sendable, Equatable {
     /// Payload bytes this rank sent and received in the gather.
     public var bytesSent: Int
     public var bytesReceived: Int
+    /// Seconds this rank spent on its share of the optimizer's statistics (bit strategies on more
+    /// than one rank; 0 otherwise), and in their exact all-reduce.
+    public var statisticsSeconds: Double = 0
+    public var reduceSeconds: Double = 0
+    /// Payload bytes of that all-reduce (sent = received = `8 (3d + 5)`).
+    public var reduceBytes: Int = 0
 
     /// `max / mean` of ``evaluationSecondsByRank``: 1 is a perfect balance.
     public var imbalance: Double {
@@ -90,6 +98,70 @@ public final class ClusterDistributor: GenerationDistributor {
             bytesSent: after.bytesSent - before.bytesSent, bytesReceived: after.bytesReceived - before.bytesReceived))
         return outcomes
     }
+
+    /// For bit strategies (SATR, EC) on more than one rank: rank r computes the exact integer
+    /// statistics (`BitStatistics`) of the contiguous member block `[r M / P, (r + 1) M / P)`,
+    /// regenerating those members from the counter streams, and the ranks all-reduce the Int64 sums
+    /// (`8 (3d + 5)` bytes). Integer sums are associative, so the result equals
+    /// `strategy.statistics(fitnesses:threads:)` bit for bit. Other strategies: nil (every rank
+    /// computes them itself).
+    public func statistics<S: SearchStrategy>(of strategy: S, fitnesses: [Double], threads: Int) throws -> S.Statistics? {
+        guard group.size > 1, let bitStrategy = strategy as? any BitSearchStrategy,
+              S.Statistics.self == BitStatistics.self else { return nil }
+        let start = ContinuousClock.now
+        let partial = Self.partialStatistics(bitStrategy, fitnesses: fitnesses, rank: group.rank, size: group.size, threads: threads)
+        let statisticsSeconds = secondsSince(start)
+        let reduceStart = ContinuousClock.now
+        let sums = try group.allReduceSum(partial.sums)
+        let reduceSeconds = secondsSince(reduceStart)
+        guard let total = BitStatistics(
+            dimension: partial.dimension, populationSize: partial.populationSize, mirrored: bitStrategy.isMirrored, sums: sums),
+              total.memberCount == partial.populationSize else {
+            throw ClusterError.protocolViolation("the reduced statistics do not cover the population of \(partial.populationSize)")
+        }
+        if var last = log.popLast() {
+            last.statisticsSeconds = statisticsSeconds
+            last.reduceSeconds = reduceSeconds
+            last.reduceBytes = sums.count * 8
+            log.append(last)
+        }
+        return total as? S.Statistics
+    }
+
+    /// This rank's block of the population statistics, on `threads` threads.
+    static func partialStatistics<B: BitSearchStrategy>(
+        _ strategy: B, fitnesses: [Double], rank: Int, size: Int, threads: Int
+    ) -> BitStatistics {
+        let m = strategy.populationSize
+        let lo = rank * m / size, hi = (rank + 1) * m / size
+        let weights = FitnessShaping.integerWeights(fitnesses)
+        let parts = max(1, min(threads, hi - lo))
+        let slots = StatisticsSlots(count: parts)
+        DispatchQueue.concurrentPerform(iterations: parts) { p in
+            var statistics = strategy.emptyStatistics()
+            var genome = [UInt64](repeating: 0, count: strategy.genomeCount)
+            let a = lo + p * (hi - lo) / parts, b = lo + (p + 1) * (hi - lo) / parts
+            genome.withUnsafeMutableBufferPointer { out in
+                for k in a..<b {
+                    strategy.sampleMember(k, into: out)
+                    statistics.add(member: k, weight: weights[k], bits: UnsafeBufferPointer(out))
+                }
+            }
+            slots.set(p, statistics)
+        }
+        var total = strategy.emptyStatistics()
+        for p in 0..<parts { if let s = slots.get(p) { total.merge(s) } }
+        return total
+    }
+}
+
+/// Per-thread results of `partialStatistics`: slot p is written only by iteration p.
+private final class StatisticsSlots: @unchecked Sendable {
+    private var values: [BitStatistics?]
+    private let lock = NSLock()
+    init(count: Int) { values = Array(repeating: nil, count: count) }
+    func set(_ i: Int, _ v: BitStatistics) { lock.lock(); values[i] = v; lock.unlock() }
+    func get(_ i: Int) -> BitStatistics? { lock.lock(); defer { lock.unlock() }; return values[i] }
 }
 
 /// Evaluates a population across the ranks of a ``ProcessGroup`` as a `PopulationEvaluating`

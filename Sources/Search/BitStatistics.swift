@@ -91,6 +91,36 @@ public struct BitStatistics: Sendable, Equatable, Codable {
         }
     }
 
+    /// Every integer sum in one array, for exact reduction across processes (an MPI all-reduce of
+    /// Int64 sums): `weightedCounts`, `squaredWeightedCounts`, `firstHalfWeightedCounts` (d each),
+    /// then `weightSum`, `squaredWeightSum`, `firstHalfWeightSum`, `memberCount`,
+    /// `firstHalfMemberCount`; `3d + 5` values. The element-wise sum of two such arrays is the
+    /// `sums` of their `merge`.
+    public var sums: [Int64] {
+        weightedCounts + squaredWeightedCounts + firstHalfWeightedCounts
+            + [weightSum, squaredWeightSum, firstHalfWeightSum, Int64(memberCount), Int64(firstHalfMemberCount)]
+    }
+
+    /// Statistics holding `sums` (the layout of `sums`), e.g. the element-wise sum of several
+    /// processes' `sums` for disjoint member subsets.
+    ///
+    /// Returns nil when `sums.count != 3 * dimension + 5` or a member count is out of range.
+    public init?(dimension: Int, populationSize: Int, mirrored: Bool = false, sums: [Int64]) {
+        guard dimension >= 1, populationSize >= 1, sums.count == 3 * dimension + 5 else { return nil }
+        self.init(dimension: dimension, populationSize: populationSize, mirrored: mirrored)
+        let d = dimension
+        weightedCounts = Array(sums[0 ..< d])
+        squaredWeightedCounts = Array(sums[d ..< 2 * d])
+        firstHalfWeightedCounts = Array(sums[2 * d ..< 3 * d])
+        weightSum = sums[3 * d]
+        squaredWeightSum = sums[3 * d + 1]
+        firstHalfWeightSum = sums[3 * d + 2]
+        guard sums[3 * d + 3] >= 0, sums[3 * d + 3] <= Int64(populationSize),
+              sums[3 * d + 4] >= 0, sums[3 * d + 4] <= sums[3 * d + 3] else { return nil }
+        memberCount = Int(sums[3 * d + 3])
+        firstHalfMemberCount = Int(sums[3 * d + 4])
+    }
+
     /// Adds another worker's statistics (for a disjoint member subset): exact and order-independent.
     public mutating func merge(_ other: BitStatistics) {
         precondition(

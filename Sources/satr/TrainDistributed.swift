@@ -68,13 +68,13 @@ extension Train {
                                     svgPath: result.directory.appendingPathComponent("learning_curve.svg").path)
         let e = result.evaluation
         let population = distributor.log.filter { $0.purpose == .population }
-        let communication = population.reduce(0) { $0 + $1.gatherSeconds }
         let waiting = population.reduce(0) { $0 + $1.waitSeconds }
-        let bytes = population.reduce(0) { $0 + $1.bytesReceived }
+        let communication = population.reduce(0) { $0 + $1.gatherSeconds + $1.reduceSeconds }
+        let bytes = population.reduce(0) { $0 + $1.bytesReceived + $1.reduceBytes }
         print("""
         Trained \(result.generation) generations (\(formatCount(Double(result.envSteps))) env steps) in \(formatDuration(result.wallSeconds)) on \(group.size) MPI processes.
         Eval return of the deterministic policy: \(format(e.mean)) +- \(format(e.standardDeviation)) over \(e.returns.count) episodes (min \(format(e.minimum)), max \(format(e.maximum)), mean length \(format(e.meanLength)))
-        Communication: \(String(format: "%.4f", communication)) s gathering \(formatCount(Double(bytes))) bytes, \(String(format: "%.3f", waiting)) s waiting for the slowest rank, over \(population.count) generations (see communication.jsonl)
+        Communication: \(String(format: "%.4f", communication)) s gathering outcomes and reducing statistics (\(formatCount(Double(bytes))) bytes received), \(String(format: "%.3f", waiting)) s waiting for the slowest rank, over \(population.count) generations (see communication.jsonl)
         Policy:  \(result.policyPath.path)
         Metrics: \(result.metricsPath.path)
         """)
@@ -111,6 +111,9 @@ extension Train {
             r.append("wall_wait_s", entry.waitSeconds)
             r.append("wall_gather_s", entry.gatherSeconds)
             r.append("wall_evaluation_s_by_rank", .array(entry.evaluationSecondsByRank.map(JSONValue.double)))
+            r.append("bytes_reduced", entry.reduceBytes)
+            r.append("wall_statistics_s", entry.statisticsSeconds)
+            r.append("wall_reduce_s", entry.reduceSeconds)
             r.append("imbalance", entry.imbalance)
             text += r.line + "\n"
         }

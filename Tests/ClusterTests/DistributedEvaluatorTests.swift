@@ -82,3 +82,47 @@ final class DistributedEvaluatorTests: XCTestCase {
         for got in results { XCTAssertEqual(got, reference) }
     }
 }
+
+import Search
+
+final class DistributedStatisticsTests: XCTestCase {
+    /// Each rank's block of the bit statistics, all-reduced as Int64 sums, equals the single-process
+    /// statistics exactly, for SATR (mirrored or not) and EC; Gaussian ES is left to every rank.
+    func testReducedStatisticsEqualSingleProcess() throws {
+        let d = 200, m = 10
+        let fitnesses = (0..<m).map { Double(($0 * 7) % m) - 3.5 }
+        var mirroredHyper = SATRStrategy.Hyperparameters()
+        mirroredHyper.mirrored = true
+        let strategies: [any BitSearchStrategy] = [
+            SATRStrategy(dimension: d, populationSize: m, seed: 5, hyperparameters: SATRStrategy.Hyperparameters()),
+            SATRStrategy(dimension: d, populationSize: m, seed: 5, hyperparameters: mirroredHyper),
+            ECStrategy(dimension: d, populationSize: m, seed: 9, hyperparameters: ECStrategy.Hyperparameters()),
+        ]
+        for strategy in strategies {
+            let reference = strategy.statistics(fitnesses: fitnesses, threads: 1)
+            for p in 2...3 {
+                let results = try runRanks(p) { group -> BitStatistics? in
+                    try ClusterDistributor(group: group).statistics(of: strategy, fitnesses: fitnesses, threads: 2)
+                }
+                for (r, got) in results.enumerated() {
+                    XCTAssertEqual(got, reference, "\(type(of: strategy)) P=\(p) rank \(r)")
+                }
+            }
+        }
+        // One rank: nothing to share.
+        let single = try ClusterDistributor(group: SingleProcessGroup())
+            .statistics(of: strategies[0], fitnesses: fitnesses, threads: 1)
+        XCTAssertNil(single)
+    }
+
+    func testSumsRoundTripAndRejectBadShapes() {
+        var s = BitStatistics(dimension: 70, populationSize: 4)
+        let words: [UInt64] = [0xF0F0_0000_0000_0F0F, 0x3F]
+        words.withUnsafeBufferPointer { s.add(member: 1, weight: -3, bits: $0) }
+        XCTAssertEqual(BitStatistics(dimension: 70, populationSize: 4, sums: s.sums), s)
+        XCTAssertNil(BitStatistics(dimension: 70, populationSize: 4, sums: Array(s.sums.dropLast())))
+        var tooMany = s.sums
+        tooMany[3 * 70 + 3] = 5
+        XCTAssertNil(BitStatistics(dimension: 70, populationSize: 4, sums: tooMany))
+    }
+}
