@@ -16,8 +16,8 @@ public struct GenerationCommunication: Sendable, Equatable {
     public var localSteps: Int
     /// Seconds this rank spent evaluating its own members (on its threads).
     public var evaluationSeconds: Double
-    /// Seconds spent in the barrier after evaluation: waiting for the slowest rank (load imbalance,
-    /// not data transfer).
+    /// Seconds spent in the barriers before the gather and before the statistics all-reduce:
+    /// waiting for the slowest rank (load imbalance, not data transfer).
     public var waitSeconds: Double
     /// Seconds spent gathering the outcomes (the data transfer, after every rank arrived).
     public var gatherSeconds: Double
@@ -111,6 +111,10 @@ public final class ClusterDistributor: GenerationDistributor {
         let start = ContinuousClock.now
         let partial = Self.partialStatistics(bitStrategy, fitnesses: fitnesses, rank: group.rank, size: group.size, threads: threads)
         let statisticsSeconds = secondsSince(start)
+        // Wait (without spinning) for every rank's block, so that the reduce time is transfer only.
+        let waitStart = ContinuousClock.now
+        try group.barrier()
+        let waitSeconds = secondsSince(waitStart)
         let reduceStart = ContinuousClock.now
         let sums = try group.allReduceSum(partial.sums)
         let reduceSeconds = secondsSince(reduceStart)
@@ -121,6 +125,7 @@ public final class ClusterDistributor: GenerationDistributor {
         }
         if var last = log.popLast() {
             last.statisticsSeconds = statisticsSeconds
+            last.waitSeconds += waitSeconds
             last.reduceSeconds = reduceSeconds
             last.reduceBytes = sums.count * 8
             log.append(last)
