@@ -66,3 +66,11 @@ final class NetworkShapeTests: XCTestCase {
         XCTAssertThrowsError(try JSONDecoder().decode(NetworkShape.self, from: bad))
     }
 }
+
+final class ActionTests: XCTestCase {
+    func testClipThenScale() {
+        XCTAssertEqual(Spiking.action(fromOutput: [-3, -0.5, 0, 0.25, 1.5]), [-1, -0.5, 0, 0.25, 1])
+        XCTAssertEqual(Spiking.action(fromOutput: [2, -0.5], scale: 0.4), [0.4, -0.2])
+        XCTAssertTrue(Spiking.action(fromOutput: [.nan])[0].isNaN)
+    }
+}
