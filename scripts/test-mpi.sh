@@ -6,6 +6,7 @@
 #      plus MPI_ERRORS_RETURN (failures come back as errors, not library aborts).
 #   2. A rank that dies (SIGKILL) while the others wait in a collective ends the job: non-zero
 #      status within seconds, no hang.
+#      A `satr train` rank that exits before initializing MPI ends the job with a message.
 #   3. Equivalence: `satr train` on a tiny InvertedPendulum-v5 configuration, threaded in one
 #      process and under `mpirun -np 1`, `-np 2`, `-np 3` (SATR; EC and ES with -np 2):
 #      metrics.jsonl and evaluation.json (without the wall_* fields), the checkpoint (without
@@ -64,6 +65,19 @@ if [ "$status" -ne 0 ] && [ "$status" -ne 124 ]; then
     pass "job ended with status $status after ${elapsed}s"
 else
     fail "job with a dead rank: status $status (124 = hung until the timeout)"; cat "$work/die.out" >&2
+fi
+
+echo "== 2b. a satr train rank that cannot start ends the job with a message"
+set +e
+timeout 120 "${mpirun_cmd[@]}" -np 2 sh -c \
+    'if [ "$OMPI_COMM_WORLD_RANK" = 1 ]; then exit 3; fi; exec "$0" train --env InvertedPendulum-v5 --population 8 --generations 50 --neurons 64 --out "$1"' \
+    "$bin/satr" "$work/nostart" >"$work/nostart.log" 2>&1
+status=$?
+set -e
+if [ "$status" -ne 0 ] && [ "$status" -ne 124 ] && grep -q "MPI rank 0 of 2" "$work/nostart.log"; then
+    pass "a rank that exits before MPI_Init stops the run (status $status) with a message"
+else
+    fail "a rank that cannot start: status $status"; cat "$work/nostart.log" >&2
 fi
 
 # ---------------------------------------------------------------------------------------------
