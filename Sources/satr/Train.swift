@@ -110,6 +110,12 @@ struct Train: ParsableCommand {
         #if MPI
         // Started by mpirun (MPI build): one run across the ranks (TrainDistributed.swift).
         if MPIProcessGroup.launchedByMPI { return try runDistributed() }
+        #else
+        // Started by mpirun without MPI support: P independent runs would write one directory.
+        let environment = ProcessInfo.processInfo.environment
+        if let size = environment["OMPI_COMM_WORLD_SIZE"] ?? environment["PMI_SIZE"], let n = Int(size), n > 1 {
+            throw CLIError(message: "this satr was built without MPI, so \(n) processes would train \(n) separate runs into one directory; build it with `swift build -c release --traits MPI` (docs/DISTRIBUTED.md)")
+        }
         #endif
         let progress = ProgressLine(enabled: !quiet)
         let result: TrainingResult
