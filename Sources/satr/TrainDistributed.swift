@@ -9,8 +9,8 @@ import Training
 /// network's evaluation episodes) are split across the ranks, and their outcomes are all-gathered
 /// into member order (`ClusterDistributor`), so the run is bit-identical to a single-process run.
 /// Rank 0 writes the run directory, the progress line and the summary, plus
-/// `communication.jsonl` (per evaluation: the seconds spent evaluating, waiting for the slowest
-/// rank and gathering, and the bytes moved).
+/// `communication.jsonl` (appended per generation: the seconds spent evaluating, waiting for the
+/// slowest rank, gathering and reducing, and the bytes moved).
 ///
 /// Failure: any error on any rank prints a message and ends every rank (`MPI_Abort`); a rank the
 /// launcher terminates (because another one died) prints where the intact checkpoint is and how
@@ -39,13 +39,24 @@ extension Train {
         let group = try MPIProcessGroup()
         let distributor = ClusterDistributor(group: group)
         let progress = ProgressLine(enabled: !quiet && group.isRoot)
+        // Rank 0 appends each generation's communication record as soon as it exists, so the log
+        // survives an interrupted run.
+        let logURL = directory.appendingPathComponent("communication.jsonl")
+        var written = 0
+        let report: (ProgressReport) -> Void = { [progressReport = progress.report] p in
+            progressReport?(p)
+            guard group.isRoot, written < distributor.log.count else { return }
+            let lines = Self.communicationLines(Array(distributor.log[written...]), ranks: group.size)
+            written = distributor.log.count
+            Self.append(lines, to: logURL)
+        }
         let result: TrainingResult
         do {
             if let freshConfig {
-                result = try Trainer.train(config: freshConfig, directory: directory, progress: progress.report,
+                result = try Trainer.train(config: freshConfig, directory: directory, progress: report,
                                            distributor: distributor)
             } else {
-                result = try Trainer.resume(directory: directory, patch: patch, progress: progress.report,
+                result = try Trainer.resume(directory: directory, patch: patch, progress: report,
                                             distributor: distributor)
             }
         } catch {
@@ -54,13 +65,9 @@ extension Train {
                 rank: "\(group.rank)", size: "\(group.size)", directory: dirPath, reason: CLIError(error).description))
         }
         progress.finish()
-        if group.isRoot {
-            do {
-                try Self.writeCommunicationLog(distributor.log, ranks: group.size,
-                                               to: directory.appendingPathComponent("communication.jsonl"))
-            } catch {
-                FileHandle.standardError.write(Data("satr: could not write communication.jsonl: \(error)\n".utf8))
-            }
+        if group.isRoot, written < distributor.log.count {
+            // The final evaluation of the deterministic network.
+            Self.append(Self.communicationLines(Array(distributor.log[written...]), ranks: group.size), to: logURL)
         }
         try group.finalize()
         guard group.isRoot else { return }
@@ -94,8 +101,23 @@ extension Train {
         return "satr train (MPI rank \(rank) of \(size)): \(reason)\n\(checkpoint)"
     }
 
+    /// Appends `text` to the file at `url` (created when missing); a failure is reported, not fatal.
+    static func append(_ text: String, to url: URL) {
+        do {
+            if !FileManager.default.fileExists(atPath: url.path) {
+                FileManager.default.createFile(atPath: url.path, contents: nil)
+            }
+            let handle = try FileHandle(forWritingTo: url)
+            defer { try? handle.close() }
+            try handle.seekToEnd()
+            try handle.write(contentsOf: Data(text.utf8))
+        } catch {
+            FileHandle.standardError.write(Data("satr: could not append to \(url.path): \(error)\n".utf8))
+        }
+    }
+
     /// One JSON line per distributed evaluation (rank 0's view).
-    static func writeCommunicationLog(_ log: [GenerationCommunication], ranks: Int, to url: URL) throws {
+    static func communicationLines(_ log: [GenerationCommunication], ranks: Int) -> String {
         var text = ""
         for entry in log {
             var r = MetricsRecord()
@@ -117,7 +139,7 @@ extension Train {
             r.append("imbalance", entry.imbalance)
             text += r.line + "\n"
         }
-        try AtomicFile.write(Data(text.utf8), to: url)
+        return text
     }
 }
 #endif
