@@ -155,26 +155,29 @@ for algo in ec es; do
 done
 
 echo "== 4. a rank killed mid-run: clean stop, intact checkpoint, bit-identical resume"
-long_args=(--env InvertedPendulum-v5 --algo satr --population 12 --generations 40 --seed 7
+long_args=(--env InvertedPendulum-v5 --algo satr --population 12 --generations 60 --seed 7
            --neurons 64 --eval-every 0 --eval-episodes 2 --checkpoint-every 2)
 "$bin/satr" train "${long_args[@]}" --threads 2 --out "$work/long-ref" >"$work/long-ref.log" 2>&1 \
     || { cat "$work/long-ref.log" >&2; fail "uninterrupted reference run"; }
 set +e
-timeout 600 "${mpirun_cmd[@]}" -np 2 "$bin/satr" train "${long_args[@]}" --threads 1 \
-    --out "$work/killed" >"$work/killed.log" 2>&1 &
+# The marker (exported to the ranks with -x) identifies this run's processes in /proc.
+SATR_MPI_TEST_MARKER="$work" timeout 600 "${mpirun_cmd[@]}" -x SATR_MPI_TEST_MARKER -np 2 "$bin/satr" train \
+    "${long_args[@]}" --threads 1 --out "$work/killed" >"$work/killed.log" 2>&1 &
 launcher=$!
 # Wait for the fourth metrics line (generation 4: a checkpoint exists), then kill rank 1.
 victim=""
-for _ in $(seq 1 600); do
+for _ in $(seq 1 3000); do
     if [ -f "$work/killed/metrics.jsonl" ] && [ "$(wc -l <"$work/killed/metrics.jsonl")" -ge 4 ]; then
-        for pid in $(pgrep -P "$(pgrep -P "$launcher" | head -1)" 2>/dev/null) $(pgrep -P "$launcher" 2>/dev/null); do
-            if tr '\0' '\n' <"/proc/$pid/environ" 2>/dev/null | grep -qx 'OMPI_COMM_WORLD_RANK=1'; then
-                victim=$pid
+        # NUL-separated environments: -z makes each variable one record, -x matches it whole.
+        marked=$(grep -lzx "SATR_MPI_TEST_MARKER=$work" /proc/[0-9]*/environ 2>/dev/null || true)
+        for environ in $marked; do
+            if grep -qzx 'OMPI_COMM_WORLD_RANK=1' "$environ" 2>/dev/null; then
+                pid=${environ#/proc/}; victim=${pid%/environ}
             fi
         done
         break
     fi
-    sleep 0.1
+    sleep 0.02
 done
 if [ -n "$victim" ]; then kill -KILL "$victim"; fi
 wait "$launcher"
@@ -183,13 +186,13 @@ set -e
 lines=$(wc -l <"$work/killed/metrics.jsonl" 2>/dev/null || echo 0)
 if [ -z "$victim" ]; then
     fail "could not find rank 1 to kill (the run finished with status $status)"; cat "$work/killed.log" >&2
-elif [ "$status" -eq 0 ] || [ "$status" -eq 124 ] || [ "$lines" -ge 40 ]; then
+elif [ "$status" -eq 0 ] || [ "$status" -eq 124 ] || [ "$lines" -ge 60 ]; then
     fail "after killing rank 1 the run ended with status $status after $lines generations"; cat "$work/killed.log" >&2
 else
     pass "killing rank 1 stopped the run (status $status, $lines generations written); message:"
     grep -iE "rank|checkpoint|resume" "$work/killed.log" | head -6 | sed 's/^/    /'
     # Resume with 3 processes: nothing in a checkpoint depends on the process count.
-    if timeout 600 "${mpirun_cmd[@]}" -np 3 "$bin/satr" train --resume "$work/killed" --generations 40 \
+    if timeout 600 "${mpirun_cmd[@]}" -np 3 "$bin/satr" train --resume "$work/killed" --generations 60 \
         >"$work/resumed.log" 2>&1; then
         if compare_runs "$work/long-ref" "$work/killed" "killed + resumed vs uninterrupted"; then
             pass "--resume (on 3 processes) after the failure equals the uninterrupted run"
