@@ -97,10 +97,13 @@ public enum JSONValue: Sendable, Equatable {
 /// - when the deterministic network was evaluated: `eval_return_mean`, `eval_return_std`,
 ///   `eval_return_min`, `eval_return_max`, `eval_length_mean`;
 /// - every optimizer diagnostic, as `opt_<name>`;
-/// - last, the wall-clock measurements, all named `wall_*` (`wall_s` since the run started,
-///   excluding time before a resume's checkpoint was written... see `TrainingRun`). Everything
-///   not named `wall_*` is a deterministic function of the config: a resumed run or a run with
-///   another thread count writes the same values.
+/// - last, the wall-clock measurements, all named `wall_*`: `wall_s`, seconds of training so far
+///   (for a resumed run: the checkpoint's `wall_seconds` plus the time since the resume; time lost
+///   between the checkpoint and an interruption is not counted), and `wall_steps_per_s`, env steps
+///   per second of this process since it started or resumed.
+///
+/// Everything not named `wall_*` is a deterministic function of the config: a resumed run, or a
+/// run with another thread (or process) count, writes the same values.
 public struct MetricsRecord: Sendable, Equatable {
     public var fields: [(String, JSONValue)]
 

@@ -34,7 +34,7 @@ final class ProgressLine {
         guard enabled else { return nil }
         return { [self] p in
             var line = "gen \(p.generation)/\(p.totalGenerations)  \(formatCount(Double(p.envSteps))) steps  \(formatCount(p.stepsPerSecond)) steps/s"
-            if p.generationBest.isFinite { line += "  best \(format(p.generationBest))" }
+            if p.generationBest.isFinite { line += "  gen best \(format(p.generationBest))" }
             if let e = p.evalReturn { line += "  eval \(format(e))" }
             line += "  ETA \(formatDuration(p.etaSeconds))"
             FileHandle.standardError.write(Data(("\r\u{1B}[K" + line).utf8))

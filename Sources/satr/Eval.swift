@@ -47,7 +47,7 @@ struct Eval: ParsableCommand {
                 r.append("network", .string(file.network.rawValue))
                 r.append("neurons", file.neurons)
                 r.append("episodes", episodes)
-                r.append("seed", .string(String(seed)))
+                r.append("seed", seed <= UInt64(Int.max) ? .int(Int(seed)) : .string(String(seed)))
                 r.append("return_mean", e.mean)
                 r.append("return_std", e.standardDeviation)
                 r.append("return_min", e.minimum)
