@@ -7,7 +7,8 @@ set -euo pipefail
 packages=(libmujoco-dev librsvg2-bin)
 for arg in "$@"; do
     case "$arg" in
-        --with-mpi) packages+=(libopenmpi-dev openmpi-bin) ;;
+        # pkg-config: SwiftPM finds Open MPI's headers (not on the default include path) through it.
+        --with-mpi) packages+=(libopenmpi-dev openmpi-bin pkg-config) ;;
         -h|--help) echo "usage: scripts/setup.sh [--with-mpi]"; exit 0 ;;
         *) echo "setup.sh: unknown option '$arg' (known: --with-mpi)" >&2; exit 2 ;;
     esac
