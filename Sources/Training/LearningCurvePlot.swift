@@ -61,7 +61,8 @@ public struct RunCurve: Sendable {
 
 /// Renders learning curves to SVG: return vs. environment steps and return vs. wall time, side by
 /// side; runs of the same configuration (different seeds) are drawn as their mean with a band from
-/// the minimum to the maximum across seeds, and each seed as a thin line.
+/// the minimum to the maximum across seeds (a run that ended earlier is held at its last value),
+/// and each seed as a thin line.
 public enum LearningCurvePlot {
     struct Series {
         var label: String
@@ -82,7 +83,7 @@ public enum LearningCurvePlot {
             }
         }
         let quantity = Set(curves.map(\.quantity)).sorted().joined(separator: " / ")
-        let width = 1200.0, height = 500.0
+        let width = 1200.0, height = 500.0 + 18 * Double(max(0, (groups.count - 1) / 2))
         var out = """
         <svg xmlns="http://www.w3.org/2000/svg" width="\(Int(width))" height="\(Int(height))" viewBox="0 0 \(Int(width)) \(Int(height))" font-family="Helvetica, Arial, sans-serif" font-size="13">
         <rect width="100%" height="100%" fill="white"/>
@@ -100,14 +101,13 @@ public enum LearningCurvePlot {
                        color: palette[i % palette.count],
                        runs: g.curves.map { ($0[keyPath: panel.1], $0.returns) })
             }
-            out += drawPanel(series, frame: (x: 20 + Double(p) * width / 2, y: 40, w: width / 2 - 40, h: height - 150),
+            out += drawPanel(series, frame: (x: 20 + Double(p) * width / 2, y: 40, w: width / 2 - 40, h: 350),
                              xLabel: panel.0, yLabel: quantity, formatX: panel.2)
         }
-        // Legend.
-        var ly = height - 45
+        // Legend: one line per configuration, in two columns.
         for (i, g) in groups.enumerated() {
-            let lx = 80 + Double(i % 3) * 360
-            if i > 0 && i % 3 == 0 { ly += 18 }
+            let lx = 80 + Double(i % 2) * 560
+            let ly = height - 45 + Double(i / 2) * 18
             out += "<rect x=\"\(lx)\" y=\"\(ly - 10)\" width=\"22\" height=\"10\" fill=\"\(palette[i % palette.count])\" fill-opacity=\"0.3\" stroke=\"\(palette[i % palette.count])\"/>"
             out += "<text x=\"\(lx + 28)\" y=\"\(ly)\">\(escape(g.label + (g.curves.count > 1 ? " (\(g.curves.count) seeds: mean, min-max band)" : "")))</text>\n"
         }
@@ -147,9 +147,10 @@ public enum LearningCurvePlot {
                 for run in s.runs where !run.x.isEmpty {
                     out += polyline(zip(run.x, run.y).map { (px($0), py($1)) }, color: s.color, width: 0.8, opacity: 0.35)
                 }
-                // Mean and min-max band over the x range every run covers.
+                // Mean and min-max band across the runs; a run that ended (fewer steps or less
+                // time than another) is held at its last value.
                 let lo = s.runs.compactMap(\.x.first).max() ?? 0
-                let hi = s.runs.compactMap(\.x.last).min() ?? 0
+                let hi = s.runs.compactMap(\.x.last).max() ?? 0
                 if hi > lo {
                     let grid = (0...100).map { lo + (hi - lo) * Double($0) / 100 }
                     var mean: [(Double, Double)] = [], upper: [(Double, Double)] = [], lower: [(Double, Double)] = []
@@ -174,9 +175,11 @@ public enum LearningCurvePlot {
         return out
     }
 
-    /// Linear interpolation of the curve (xs ascending) at x; nil outside its range.
+    /// Linear interpolation of the curve (xs ascending) at x; its last value after its end; nil
+    /// before its start.
     static func interpolate(_ xs: [Double], _ ys: [Double], at x: Double) -> Double? {
-        guard let first = xs.first, let last = xs.last, x >= first, x <= last else { return nil }
+        guard let first = xs.first, let last = xs.last, x >= first else { return nil }
+        if x >= last { return ys[ys.count - 1] }
         var i = 0
         while i + 1 < xs.count && xs[i + 1] < x { i += 1 }
         if i + 1 >= xs.count || xs[i + 1] == xs[i] { return ys[i] }

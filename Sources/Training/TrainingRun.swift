@@ -49,7 +49,7 @@ extension TrainingConfig {
         case .satr:
             let d = SATRStrategy.Hyperparameters()
             c.trustRadius = trustRadius ?? TrainingConfig.defaultTrustRadius
-            c.etaMax = etaMax ?? d.etaMax
+            c.etaMax = etaMax ?? TrainingConfig.defaultEtaMax
             c.momentum = momentum ?? d.momentum
             c.signalEstimator = signalEstimator ?? d.signalEstimator.rawValue
         case .ec:

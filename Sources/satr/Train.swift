@@ -52,7 +52,7 @@ struct Train: ParsableCommand {
 
     @Option(help: "SATR: kappa, the per-parameter KL budget at full signal. Default \(TrainingConfig.defaultTrustRadius).")
     var trustRadius: Double?
-    @Option(help: "SATR: the largest step size eta.")
+    @Option(help: "SATR: the largest step size eta. Default \(TrainingConfig.defaultEtaMax).")
     var etaMax: Double?
     @Option(help: "SATR: beta, the EMA / evolution-path factor of the signal estimator.")
     var momentum: Double?
