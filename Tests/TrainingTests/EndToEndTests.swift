@@ -1,5 +1,8 @@
 import Foundation
 import XCTest
+import Environments
+import Search
+import Spiking
 @testable import Training
 
 /// End-to-end runs on a tiny configuration: InvertedPendulum-v5, N = 64, small populations.
@@ -128,6 +131,33 @@ final class EndToEndTrainingTests: XCTestCase {
             XCTAssertEqual(result.generation, 3)
             XCTAssertEqual(try PolicyFile.load(path: dir.path).network, algo == .es ? .dense : .bitset)
         }
+    }
+
+    /// A member whose physics diverged (fitness -infinity) ranks lowest; the generation goes on and
+    /// the metrics report it instead of a non-finite mean.
+    func testDivergedMemberRanksLowestAndIsCounted() throws {
+        let config = try Self.tinyConfig(generations: 2, threads: 2).resolved(spec: TaskRegistry.spec(id: "InvertedPendulum-v5"))
+        let spec = try TaskRegistry.spec(id: config.env)
+        let shape = try NetworkShape(observationSize: spec.observationSize, actionSize: spec.actionSize, neurons: config.neurons)
+        let strategy = SATRStrategy(dimension: shape.parameterCount, populationSize: config.population, seed: config.seed,
+                                    hyperparameters: try Trainer.satrHyperparameters(config))
+        let dir = root.appendingPathComponent("diverged")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let run = try Trainer.bitsetRun(config: config, spec: spec, shape: shape, directory: dir, strategy: strategy,
+                                        normalizer: ObservationNormalizer(size: spec.observationSize), envSteps: 0, episodes: 0,
+                                        lastEvaluation: nil, wallOffset: 0)
+        var outcomes = try run.evaluator.evaluate(run.generationRequest(members: Array(0..<config.population)))
+        outcomes[3].fitness = -.infinity
+        outcomes[3].diverged = true
+        let record = try run.finishGeneration(outcomes: outcomes)
+        let fields = Dictionary(uniqueKeysWithValues: record.fields)
+        XCTAssertEqual(fields["nonfinite_members"], .int(1))
+        guard case .double(let mean)? = fields["fitness_mean"], case .double(let minimum)? = fields["fitness_min"] else {
+            return XCTFail("fitness statistics missing: \(record.line)")
+        }
+        XCTAssertTrue(mean.isFinite && minimum.isFinite, record.line)
+        XCTAssertEqual(run.generation, 1)
+        XCTAssertTrue(run.strategy.distribution.probabilities.allSatisfy(\.isFinite))
     }
 
     // MARK: Refusals
