@@ -9,25 +9,27 @@ import PackageDescription
 /// Code generation for the hot kernels (measurements and reasons: docs/PERFORMANCE.md).
 ///
 /// Swift on x86_64 targets the baseline x86-64 CPU, which has no POPCNT instruction, so
-/// `nonzeroBitCount` becomes a bit-twiddling sequence. On x86_64 hosts the kernels are therefore
-/// built with `-Xcc -mpopcnt` (Swift takes its code-generation target features from the Clang
-/// importer): the hardware POPCNT of every x86-64 CPU since 2008, and nothing else.
-/// - `SATR_NATIVE_CPU=1 swift build -c release` compiles for the build machine itself
-///   (`-march=native`: AVX2 / AVX-512, VPOPCNTQ where present); that binary may stop with an
-///   illegal-instruction signal on a CPU that lacks what the build machine has.
-/// - `SATR_PORTABLE_CPU=1` keeps the baseline (no POPCNT; correct everywhere, slower), and also
-///   leaves out the unsafe flags, which a package that depends on this one needs.
+/// `nonzeroBitCount` becomes a bit-twiddling sequence. Swift takes its code-generation target
+/// features from the Clang importer, so `-Xcc` flags choose them:
+/// - default on an x86_64 build host: `-Xcc -march=native`, the build machine's own instruction set
+///   (POPCNT everywhere, AVX-512 VPOPCNTQ where present). A normal `swift build -c release` on the
+///   machine that runs it gets the hardware popcount; such a binary may stop with an
+///   illegal-instruction signal on an older CPU than the one that built it.
+/// - `SATR_POPCNT_CPU=1`: the baseline plus POPCNT only (`-Xcc -mpopcnt`), for any x86-64 CPU since
+///   2008 (for binaries copied to other machines, e.g. a heterogeneous cluster).
+/// - `SATR_PORTABLE_CPU=1`: the baseline, no unsafe flags (correct everywhere, slower; also what a
+///   package that depends on this one gets, since SwiftPM refuses unsafe flags in dependencies).
 /// - Other architectures (Apple silicon, arm64 Linux: CNT is part of the base ISA) need no flag.
 /// The manifest's `#if arch(x86_64)` is the architecture of the building host.
 let kernelSettings: [SwiftSetting] = {
     #if arch(x86_64)
-    if Context.environment["SATR_NATIVE_CPU"] == "1" {
-        return [.unsafeFlags(["-Xcc", "-march=native"]), .define("SATR_NATIVE_CPU")]
-    }
     if Context.environment["SATR_PORTABLE_CPU"] == "1" {
         return []
     }
-    return [.unsafeFlags(["-Xcc", "-mpopcnt"]), .define("SATR_POPCNT")]
+    if Context.environment["SATR_POPCNT_CPU"] == "1" {
+        return [.unsafeFlags(["-Xcc", "-mpopcnt"]), .define("SATR_POPCNT")]
+    }
+    return [.unsafeFlags(["-Xcc", "-march=native"]), .define("SATR_NATIVE_CPU")]
     #else
     return []
     #endif

@@ -6,9 +6,9 @@ extension Spiking {
     /// conditions), for benchmark reports.
     public static var codegenDescription: String {
         #if SATR_NATIVE_CPU
-        return "x86_64, -march=native (SATR_NATIVE_CPU=1)"
+        return "x86_64, -march=native (the default on x86_64 build hosts)"
         #elseif SATR_POPCNT
-        return "x86_64 baseline + POPCNT (-mpopcnt, the default)"
+        return "x86_64 baseline + POPCNT (-mpopcnt, SATR_POPCNT_CPU=1)"
         #elseif arch(x86_64)
         return "x86_64 baseline, no POPCNT (SATR_PORTABLE_CPU=1 or flags not applied)"
         #elseif arch(arm64)
