@@ -57,23 +57,7 @@ public struct ECStrategy: BitSearchStrategy {
     public var distribution: BernoulliDistribution { state.distribution }
     public var isMirrored: Bool { state.hyperparameters.mirrored }
 
-    public func sampleMember(_ k: Int, into genome: UnsafeMutableBufferPointer<UInt64>) {
-        state.distribution.sample(
-            member: k, generation: state.generation, seed: state.seed,
-            mirrored: state.hyperparameters.mirrored, into: genome)
-    }
-
-    public func mostLikely(into genome: UnsafeMutableBufferPointer<UInt64>) {
-        state.distribution.mostLikely(into: genome)
-    }
-
-    public func statistics(fitnesses: [Double], threads: Int = 1) -> BitStatistics {
-        precondition(fitnesses.count == state.populationSize, "one fitness per member is required")
-        return BitStatistics.compute(
-            weights: FitnessShaping.integerWeights(fitnesses), distribution: state.distribution,
-            generation: state.generation, seed: state.seed, mirrored: state.hyperparameters.mirrored,
-            threads: threads)
-    }
+    public var seed: UInt64 { state.seed }
 
     /// The natural-gradient estimate `g_i = (1/M) sum_k u_k (theta_k,i - rho_i)`.
     public func gradient(from statistics: BitStatistics) -> [Double] {

@@ -81,9 +81,31 @@ public protocol BitSearchStrategy: SearchStrategy where GenomeElement == UInt64,
     var distribution: BernoulliDistribution { get }
     /// Whether members come in mirrored pairs.
     var isMirrored: Bool { get }
+    /// The run seed that keys the members' connectivity streams.
+    var seed: UInt64 { get }
 }
 
 extension BitSearchStrategy {
+    /// Member `k` of the current generation: `theta_k,i = (U_k,i < rho_i)` from the stream
+    /// (seed, generation, k, connectivity) (mirrored pairs: see `BernoulliDistribution.sample`).
+    public func sampleMember(_ k: Int, into genome: UnsafeMutableBufferPointer<UInt64>) {
+        distribution.sample(member: k, generation: generation, seed: seed, mirrored: isMirrored, into: genome)
+    }
+
+    /// The most likely network, `theta_i = (rho_i > 0.5)`.
+    public func mostLikely(into genome: UnsafeMutableBufferPointer<UInt64>) {
+        distribution.mostLikely(into: genome)
+    }
+
+    /// The exact integer statistics of the current generation for `fitnesses` (member order),
+    /// regenerating the members on `threads` threads; identical for any thread count.
+    public func statistics(fitnesses: [Double], threads: Int = 1) -> BitStatistics {
+        precondition(fitnesses.count == populationSize, "one fitness per member is required")
+        return BitStatistics.compute(
+            weights: FitnessShaping.integerWeights(fitnesses), distribution: distribution,
+            generation: generation, seed: seed, mirrored: isMirrored, threads: threads)
+    }
+
     /// Empty statistics for the current generation, for workers that fill disjoint member subsets
     /// with `BitStatistics.add` (members they already hold) and `merge` them.
     public func emptyStatistics() -> BitStatistics {
