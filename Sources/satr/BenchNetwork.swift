@@ -135,7 +135,7 @@ enum NetworkBenchmark {
 
     /// One thread's share of the members; `runEnvStep()` advances all of them by one env step and
     /// returns the spikes fired.
-    protocol Worker {
+    protocol Worker: SendableMetatype {
         var memberCount: Int { get }
         mutating func runEnvStep() -> Int
     }
