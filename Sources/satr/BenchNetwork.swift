@@ -75,10 +75,10 @@ struct BenchNetwork: ParsableCommand {
             NetworkBenchmark.BitsetWorker(shape: shape, members: range, seed: seed, observations: observations)
         }
         var referenceRun = NetworkBenchmark.Run(workers: workers) { range in
-            NetworkBenchmark.ReferenceWorker(shape: shape, members: range, seed: seed, observations: observations)
+            NetworkBenchmark.referenceWorker(shape: shape, members: range, seed: seed, observations: observations)
         }
         var denseRun = NetworkBenchmark.Run(workers: workers) { range in
-            NetworkBenchmark.DenseWorker(shape: denseShape, members: range, seed: seed, observations: observations)
+            NetworkBenchmark.denseWorker(shape: denseShape, members: range, seed: seed, observations: observations)
         }
         let slices = max(1, Int((seconds / 0.1).rounded()))
         for _ in 0..<slices {
@@ -193,24 +193,31 @@ enum NetworkBenchmark {
         }
     }
 
-    struct ReferenceWorker: Worker {
-        var networks: [ReferenceNetwork]
+    /// The step API that `ReferenceNetwork` and `DenseSNN` share.
+    protocol SingleNetwork {
+        mutating func step(observation: UnsafeBufferPointer<Float>, output: UnsafeMutableBufferPointer<Float>)
+        var lastStepSpikeCount: Int { get }
+    }
+
+    /// Members run one network at a time (the reference and the DenseSNN baseline).
+    struct SingleNetworkWorker<Network: SingleNetwork>: Worker {
+        var networks: [Network]
         let d: Int
         let frames: [[Float]]
         var output: [Float]
         var frame = 0
         var memberCount: Int { networks.count }
 
-        init(shape: NetworkShape, members range: Range<Int>, seed: UInt64, observations: [[Float]]) {
-            networks = range.map { m in
-                var net = ReferenceNetwork(shape: shape)
-                net.load(connectivity: NetworkBenchmark.randomConnectivity(shape, member: m, seed: seed))
-                net.reset(initialMembrane: shape.initialMembrane(seed: seed, generation: 0, member: m))
-                return net
-            }
-            d = shape.observationSize
-            frames = observations.map { Array($0[(range.lowerBound * shape.observationSize)..<(range.upperBound * shape.observationSize)]) }
-            output = [Float](repeating: 0, count: shape.actionSize)
+        /// `make(m)` builds member m's network, loaded and reset.
+        init(
+            observationSize: Int, actionSize: Int, members range: Range<Int>, observations: [[Float]],
+            make: (Int) -> Network
+        ) {
+            networks = range.map(make)
+            let d = observationSize
+            self.d = d
+            frames = observations.map { Array($0[(range.lowerBound * d)..<(range.upperBound * d)]) }
+            output = [Float](repeating: 0, count: actionSize)
         }
 
         mutating func runEnvStep() -> Int {
@@ -229,40 +236,32 @@ enum NetworkBenchmark {
         }
     }
 
-    struct DenseWorker: Worker {
-        var networks: [DenseSNN]
-        let d: Int
-        let frames: [[Float]]
-        var output: [Float]
-        var frame = 0
-        var memberCount: Int { networks.count }
-
-        init(shape: DenseSNNShape, members range: Range<Int>, seed: UInt64, observations: [[Float]]) {
-            networks = range.map { m in
-                var stream = CounterStream(seed: seed, generation: 0, member: m, purpose: .gaussianPerturbation)
-                var net = DenseSNN(shape: shape)
-                net.load(weights: (0..<shape.parameterCount).map { _ in Float(stream.nextNormal()) })
-                net.reset(initialMembrane: shape.initialMembrane(seed: seed, generation: 0, member: m))
-                return net
-            }
-            d = shape.observationSize
-            frames = observations.map { Array($0[(range.lowerBound * shape.observationSize)..<(range.upperBound * shape.observationSize)]) }
-            output = [Float](repeating: 0, count: shape.actionSize)
+    static func referenceWorker(
+        shape: NetworkShape, members range: Range<Int>, seed: UInt64, observations: [[Float]]
+    ) -> SingleNetworkWorker<ReferenceNetwork> {
+        SingleNetworkWorker(
+            observationSize: shape.observationSize, actionSize: shape.actionSize, members: range,
+            observations: observations
+        ) { m in
+            var net = ReferenceNetwork(shape: shape)
+            net.load(connectivity: NetworkBenchmark.randomConnectivity(shape, member: m, seed: seed))
+            net.reset(initialMembrane: shape.initialMembrane(seed: seed, generation: 0, member: m))
+            return net
         }
+    }
 
-        mutating func runEnvStep() -> Int {
-            let x = frames[frame]
-            frame = (frame + 1) % frames.count
-            var spikes = 0
-            x.withUnsafeBufferPointer { xb in
-                output.withUnsafeMutableBufferPointer { y in
-                    for m in networks.indices {
-                        networks[m].step(observation: UnsafeBufferPointer(rebasing: xb[(m * d)..<((m + 1) * d)]), output: y)
-                        spikes += networks[m].lastStepSpikeCount
-                    }
-                }
-            }
-            return spikes
+    static func denseWorker(
+        shape: DenseSNNShape, members range: Range<Int>, seed: UInt64, observations: [[Float]]
+    ) -> SingleNetworkWorker<DenseSNN> {
+        SingleNetworkWorker(
+            observationSize: shape.observationSize, actionSize: shape.actionSize, members: range,
+            observations: observations
+        ) { m in
+            var stream = CounterStream(seed: seed, generation: 0, member: m, purpose: .gaussianPerturbation)
+            var net = DenseSNN(shape: shape)
+            net.load(weights: (0..<shape.parameterCount).map { _ in Float(stream.nextNormal()) })
+            net.reset(initialMembrane: shape.initialMembrane(seed: seed, generation: 0, member: m))
+            return net
         }
     }
 
@@ -331,3 +330,6 @@ enum NetworkBenchmark {
         return "{" + body.joined(separator: ", ") + "}"
     }
 }
+
+extension ReferenceNetwork: NetworkBenchmark.SingleNetwork {}
+extension DenseSNN: NetworkBenchmark.SingleNetwork {}
