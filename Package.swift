@@ -11,10 +11,12 @@ import PackageDescription
 /// Swift on x86_64 targets the baseline x86-64 CPU, which has no POPCNT instruction, so
 /// `nonzeroBitCount` becomes a bit-twiddling sequence. Swift takes its code-generation target
 /// features from the Clang importer, so `-Xcc` flags choose them:
-/// - default on an x86_64 build host: `-Xcc -march=native`, the build machine's own instruction set
-///   (POPCNT everywhere, AVX-512 VPOPCNTQ where present). A normal `swift build -c release` on the
-///   machine that runs it gets the hardware popcount; such a binary may stop with an
-///   illegal-instruction signal on an older CPU than the one that built it.
+/// - default on an x86_64 build host: `-Xcc -march=native -Xcc -mprefer-vector-width=512`, the
+///   build machine's own instruction set (POPCNT everywhere, AVX-512 VPOPCNTQ where present), and
+///   512-bit vectors in auto-vectorized loops where the CPU has them (LLVM otherwise stops at 256
+///   bits on AVX-512 CPUs; the network kernel measured 1.5x faster with 512). A normal
+///   `swift build -c release` on the machine that runs it gets the hardware popcount; such a
+///   binary may stop with an illegal-instruction signal on an older CPU than the one that built it.
 /// - `SATR_POPCNT_CPU=1`: the baseline plus POPCNT only (`-Xcc -mpopcnt`), for any x86-64 CPU since
 ///   2008 (for binaries copied to other machines, e.g. a heterogeneous cluster).
 /// - `SATR_PORTABLE_CPU=1`: the baseline, no unsafe flags (correct everywhere, slower; also what a
@@ -29,7 +31,7 @@ let kernelSettings: [SwiftSetting] = {
     if Context.environment["SATR_POPCNT_CPU"] == "1" {
         return [.unsafeFlags(["-Xcc", "-mpopcnt"]), .define("SATR_POPCNT")]
     }
-    return [.unsafeFlags(["-Xcc", "-march=native"]), .define("SATR_NATIVE_CPU")]
+    return [.unsafeFlags(["-Xcc", "-march=native", "-Xcc", "-mprefer-vector-width=512"]), .define("SATR_NATIVE_CPU")]
     #else
     return []
     #endif

@@ -76,6 +76,8 @@ struct BitsetKernel: Sendable {
         var groupMasks: UnsafeMutablePointer<UInt64>
         var groupSizes: UnsafeMutablePointer<Int>
         var groupUnions: UnsafeMutablePointer<UInt64>
+        /// 1 where neuron j fired in the current substep, else 0 (N bytes).
+        var fired: UnsafeMutablePointer<UInt8>
         let n: Int
         let w: Int
 
@@ -89,6 +91,8 @@ struct BitsetKernel: Sendable {
             groupSizes = .allocate(capacity: 2 * w)
             groupUnions = .allocate(capacity: 2 * w)
             rateIncrement = .allocate(capacity: n)
+            fired = .allocate(capacity: n)
+            fired.initialize(repeating: 0, count: n)
             let dt = NetworkConstants.dt, oneMinusAlphaOut = 1 - NetworkConstants.alphaOut
             for j in 0..<n { rateIncrement[j] = oneMinusAlphaOut * (j < nE ? 1 : -1) / dt }
         }
@@ -100,6 +104,7 @@ struct BitsetKernel: Sendable {
             groupMasks.deallocate()
             groupSizes.deallocate()
             groupUnions.deallocate()
+            fired.deallocate()
         }
     }
 
@@ -149,7 +154,7 @@ struct BitsetKernel: Sendable {
             }
         }
         let rIn = self.rIn
-        for j in 0..<n { iIn[j] = rIn * iIn[j] }
+        for j in 0..<n { iIn[j] = NetworkConstants.flushSubnormal(rIn * iIn[j]) }
     }
 
     /// The lanes of a comparison as integers: -1 (all bits set) where true, 0 where false.
@@ -256,7 +261,9 @@ struct BitsetKernel: Sendable {
             }
         }
 
-        // Neuron update (one vectorizable pass), then the spikes packed into words.
+        // Neuron update: a plain loop over j that the compiler vectorizes (the same IEEE
+        // operations per neuron as the scalar equations, in the same order, nothing fused), then
+        // the fired flags (one byte per neuron) packed into the spike words.
         let alphaSyn = NetworkConstants.alphaSynapse
         let alphaM = NetworkConstants.alphaMembrane
         let oneMinusAlphaM = 1 - NetworkConstants.alphaMembrane
@@ -266,28 +273,23 @@ struct BitsetKernel: Sendable {
         let zeroIncrement = (1 - NetworkConstants.alphaOut) * 0 / NetworkConstants.dt
         let rH = self.rH
         let increments = scratch.rateIncrement
-        // 16 neurons at a time in SIMD lanes: the same IEEE operations per lane as the scalar
-        // equations, in the same order, with nothing fused.
-        typealias Lanes = SIMD16<Float>
-        let laneBits = SIMD16<Int32>(1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096, 8192, 16384, 32768)
-        let zeroLanes = Lanes(repeating: zeroIncrement)
-        let resetLanes = Lanes(repeating: vR)
+        let fired = scratch.fired
+        for j in 0..<n {
+            let current = NetworkConstants.flushSubnormal(alphaSyn * iSyn[j] + rH * Float(counts[j]))
+            iSyn[j] = current
+            let potential = alphaM * v[j] + oneMinusAlphaM * (vR + current + iIn[j])
+            let spike = potential > vTh
+            v[j] = NetworkConstants.flushSubnormal(spike ? vR : potential)
+            r[j] = NetworkConstants.flushSubnormal(alphaOut * r[j] + (spike ? increments[j] : zeroIncrement))
+            fired[j] = spike ? 1 : 0
+        }
         var spikeCount = 0
+        let flagWords = UnsafeRawPointer(fired)
         for word in 0..<w {
             var bits: UInt64 = 0
-            for block in 0..<4 {
-                let j = word * 64 + block * 16
-                let count = Lanes(Self.load(SIMD16<Int32>.self, counts + j))
-                let current = alphaSyn * Self.load(Lanes.self, iSyn + j) + rH * count
-                Self.store(current, iSyn + j)
-                let potential = alphaM * Self.load(Lanes.self, v + j)
-                    + oneMinusAlphaM * (vR + current + Self.load(Lanes.self, iIn + j))
-                let spike = Self.mask(potential .> vTh)
-                Self.store(Self.select(spike, resetLanes, potential), v + j)
-                let increment = Self.select(spike, Self.load(Lanes.self, increments + j), zeroLanes)
-                Self.store(alphaOut * Self.load(Lanes.self, r + j) + increment, r + j)
-                let firedBits = UInt32(bitPattern: (spike & laneBits).wrappedSum())
-                bits |= UInt64(firedBits) << UInt64(block * 16)
+            for chunk in 0..<8 {
+                let flags = flagWords.loadUnaligned(fromByteOffset: word * 64 + chunk * 8, as: UInt64.self)
+                bits |= ((flags &* 0x0102_0408_1020_4080) >> 56) << UInt64(chunk * 8)
             }
             s[word] = bits
             spikeCount += bits.nonzeroBitCount

@@ -256,7 +256,7 @@ enum DenseSNNKernel {
         let n = shape.neurons, d = shape.observationSize
         let rIn = shape.inputScale, rH = shape.recurrentScale, rOut = shape.readoutScale
         vectorTimesMatrix(x, rows: d, matrix: w + shape.inputWeightOffset, n: n, out: iIn)
-        for j in 0..<n { iIn[j] = rIn * iIn[j] }
+        for j in 0..<n { iIn[j] = NetworkConstants.flushSubnormal(rIn * iIn[j]) }
 
         let alphaSyn = NetworkConstants.alphaSynapse
         let alphaM = NetworkConstants.alphaMembrane
@@ -270,13 +270,13 @@ enum DenseSNNKernel {
             vectorTimesMatrix(s, rows: n, matrix: wH, n: n, out: acc)
             var fired = 0
             for j in 0..<n {
-                let current = alphaSyn * iSyn[j] + rH * acc[j]
+                let current = NetworkConstants.flushSubnormal(alphaSyn * iSyn[j] + rH * acc[j])
                 iSyn[j] = current
                 let potential = alphaM * v[j] + oneMinusAlphaM * (vR + current + iIn[j])
                 let spike = potential > vTh
-                v[j] = spike ? vR : potential
+                v[j] = NetworkConstants.flushSubnormal(spike ? vR : potential)
                 s[j] = spike ? 1 : 0
-                r[j] = alphaOut * r[j] + (spike ? increment : 0)
+                r[j] = NetworkConstants.flushSubnormal(alphaOut * r[j] + (spike ? increment : 0))
                 fired &+= spike ? 1 : 0
             }
             count += fired

@@ -109,7 +109,7 @@ public struct ReferenceNetwork: Sendable {
             for k in 0..<d {
                 sum = sum + x[k] * (inputWeights[k * n + j] - inputWeights[(d + k) * n + j])
             }
-            inputCurrent[j] = rIn * sum
+            inputCurrent[j] = NetworkConstants.flushSubnormal(rIn * sum)
         }
 
         // 2. T substeps.
@@ -126,15 +126,16 @@ public struct ReferenceNetwork: Sendable {
                 }
             }
             for j in 0..<n {
-                synapticCurrent[j] = alphaSyn * synapticCurrent[j] + rH * recurrentInput[j]
+                synapticCurrent[j] = NetworkConstants.flushSubnormal(alphaSyn * synapticCurrent[j] + rH * recurrentInput[j])
                 membrane[j] = alphaM * membrane[j] + (1 - alphaM) * (vR + synapticCurrent[j] + inputCurrent[j])
                 let fired = membrane[j] > vTh
                 if fired {
                     membrane[j] = vR
                     spikeCount += 1
                 }
+                membrane[j] = NetworkConstants.flushSubnormal(membrane[j])
                 spikes[j] = fired ? (j < nE ? 1 : -1) : 0
-                rateTrace[j] = alphaOut * rateTrace[j] + (1 - alphaOut) * spikes[j] / dt
+                rateTrace[j] = NetworkConstants.flushSubnormal(alphaOut * rateTrace[j] + (1 - alphaOut) * spikes[j] / dt)
             }
         }
         lastStepSpikeCount = spikeCount

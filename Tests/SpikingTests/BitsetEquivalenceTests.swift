@@ -87,6 +87,36 @@ final class BitsetEquivalenceTests: XCTestCase {
         }
     }
 
+    /// Without input or connections, v decays by alpha_m per substep; IEEE arithmetic alone would
+    /// leave it stuck on small subnormal values (k * 2^-149 * alpha_m rounds back to itself for
+    /// small k). `NetworkConstants.flushSubnormal` takes every state value below 2^-126 to +0, in
+    /// both implementations, so after 100 env steps (3300 substeps) every membrane is exactly 0.
+    func testSilentNeuronsDecayToExactZeroWithoutSubnormals() throws {
+        let shape = try NetworkShape(observationSize: 3, actionSize: 2, neurons: 128)
+        let silent = [UInt64](repeating: 0, count: shape.wordsPerMember)
+        var reference = ReferenceNetwork(shape: shape)
+        var bitset = BitsetNetwork(shape: shape)
+        reference.load(connectivity: silent)
+        bitset.load(connectivity: silent)
+        let v0 = shape.initialMembrane(seed: 4, generation: 0, member: 0)
+        reference.reset(initialMembrane: v0)
+        bitset.reset(initialMembrane: v0)
+        let x: [Float] = [0.5, -1, 2]
+        var sawSubnormalRange = false
+        for _ in 0..<100 {
+            _ = reference.step(observation: x)
+            _ = bitset.step(observation: x)
+            XCTAssertEqual(Self.bitPatterns(reference.membrane), Self.bitPatterns(bitset.membrane))
+            for v in bitset.membrane + reference.membrane {
+                XCTAssertFalse(v.isSubnormal, "membrane value \(v) is subnormal")
+                if v != 0 && v < 1e-30 { sawSubnormalRange = true }
+            }
+        }
+        XCTAssertTrue(sawSubnormalRange, "the decay never came near the subnormal range: the test would be vacuous")
+        XCTAssertEqual(bitset.membrane, [Float](repeating: 0, count: shape.neurons))
+        XCTAssertEqual(reference.membrane, [Float](repeating: 0, count: shape.neurons))
+    }
+
     func testHumanoidSize() throws {
         let shape = try NetworkShape(observationSize: 348, actionSize: 17, neurons: 256)
         let spikes = assertIdentical(shape, connectivity: Self.randomConnectivity(shape, density: 0.5, seed: 9), seed: 9)
