@@ -157,34 +157,6 @@ struct BitsetKernel: Sendable {
         for j in 0..<n { iIn[j] = NetworkConstants.flushSubnormal(rIn * iIn[j]) }
     }
 
-    /// The lanes of a comparison as integers: -1 (all bits set) where true, 0 where false.
-    @inline(__always)
-    static func mask(_ m: SIMDMask<SIMD16<Int32>>) -> SIMD16<Int32> {
-        unsafeBitCast(m, to: SIMD16<Int32>.self)
-    }
-
-    /// Lane-wise `m ? a : b` for a mask of -1 / 0 lanes, by bitwise selection.
-    @inline(__always)
-    static func select(_ m: SIMD16<Int32>, _ a: SIMD16<Float>, _ b: SIMD16<Float>) -> SIMD16<Float> {
-        let ai = unsafeBitCast(a, to: SIMD16<Int32>.self), bi = unsafeBitCast(b, to: SIMD16<Int32>.self)
-        return unsafeBitCast((ai & m) | (bi & ~m), to: SIMD16<Float>.self)
-    }
-
-    @inline(__always)
-    static func load<V: SIMD>(_: V.Type, _ p: UnsafePointer<V.Scalar>) -> V {
-        UnsafeRawPointer(p).loadUnaligned(as: V.self)
-    }
-
-    @inline(__always)
-    static func load<V: SIMD>(_: V.Type, _ p: UnsafeMutablePointer<V.Scalar>) -> V {
-        UnsafeRawPointer(p).loadUnaligned(as: V.self)
-    }
-
-    @inline(__always)
-    static func store<V: SIMD>(_ value: V, _ p: UnsafeMutablePointer<V.Scalar>) {
-        UnsafeMutableRawPointer(p).storeBytes(of: value, as: V.self)
-    }
-
     /// counts[j] += (or -= when `add` is false) popcount(OR over the group's terms t of
     /// (masks[t] & C_j[words[t]])), for a group of 1 to 4 terms with disjoint masks.
     @inline(__always)
