@@ -64,7 +64,7 @@ public struct BernoulliDistribution: Sendable, Equatable, Codable {
     public init(from decoder: Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         let bound = try container.decode(Double.self, forKey: .bound)
-        let probabilities = try container.decode([Double].self, forKey: .probabilities)
+        let probabilities = try container.decode(PackedDoubles.self, forKey: .probabilities).wrappedValue
         guard bound >= 0, bound < 0.5 else {
             throw DecodingError.dataCorruptedError(
                 forKey: .bound, in: container, debugDescription: "bound \(bound) outside [0, 0.5)")
@@ -80,7 +80,7 @@ public struct BernoulliDistribution: Sendable, Equatable, Codable {
     public func encode(to encoder: Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
         try container.encode(bound, forKey: .bound)
-        try container.encode(probabilities, forKey: .probabilities)
+        try container.encode(PackedDoubles(wrappedValue: probabilities), forKey: .probabilities)
     }
 
     /// Replaces the probabilities (clipped to `[bound, 1 - bound]`) and recomputes the thresholds.

@@ -42,7 +42,7 @@ public struct GaussianESStrategy: SearchStrategy {
         public var populationSize: Int
         public var generation: Int
         /// mu, the mean weights (Float64; members are rounded to Float32).
-        public var mean: [Double]
+        @PackedDoubles public var mean: [Double]
         public var adam: AdamMoments
     }
 

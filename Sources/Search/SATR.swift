@@ -84,9 +84,9 @@ public struct SATRStrategy: BitSearchStrategy {
         public var generation: Int
         public var distribution: BernoulliDistribution
         /// `g_{t-1}` (zeros before the first update).
-        public var previousGradient: [Double]
+        @PackedDoubles public var previousGradient: [Double]
         /// The evolution path p (used by `.evolutionPath`; zeros otherwise).
-        public var evolutionPath: [Double]
+        @PackedDoubles public var evolutionPath: [Double]
         /// `EMA_beta(X)` of the raw signal estimate (started at 0, no bias correction).
         public var signalAverage: Double
     }
