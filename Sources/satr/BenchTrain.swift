@@ -13,15 +13,17 @@ struct BenchTrain: ParsableCommand {
         commandName: "train",
         abstract: "Benchmark the training loop against raw environment stepping.",
         discussion: """
-        1. raw: T threads, each with its own environment, step a fixed pseudo-random action \
-        sequence (uniform in the action box; resets included) for the same total number of steps \
-        the training run takes, split evenly; 2. train: a real `satr train` run (population M, G \
-        generations, T threads, metrics and checkpoints written to a temporary directory) whose \
-        steps/s is its env steps divided by the wall time of its G generations (the final \
-        evaluation excluded); 3. raw again. ratio = train steps/s / mean of the two raw \
-        measurements (bracketing the training run against load drift). The target on Hopper-v5 \
-        with 2 threads is >= 0.85: network, sampling, normalization and the update together cost \
-        under 15%.
+        A real `satr train` run (population M, G generations, T threads, metrics written to a \
+        temporary directory, a checkpoint at the last generation, no evaluation episodes) is \
+        interleaved with raw stepping: after each generation, with the training paused, T \
+        threads (each with its own environment) step a fixed pseudo-random action sequence \
+        (uniform in the action box; resets included) for as many steps as that generation took, \
+        then the same again with the policy network stepped too (one random member, rho = 0.5). \
+        Alternating per generation exposes all three to the same machine load. \
+        ratio = training env steps/s / raw env steps/s, over all generations (the time of a \
+        generation runs from the end of the previous one's raw stepping, the first from the \
+        start of the run, so setup counts). The target on Hopper-v5 with 2 threads is >= 0.85: \
+        network, sampling, normalization and the update together cost under 15%.
         """)
 
     @Option(help: "Task id.")
@@ -75,27 +77,41 @@ struct BenchTrain: ParsableCommand {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("satr-bench-train-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: directory) }
 
-        // Warm-up: compile the model, touch the code paths.
-        _ = try RawStepping.measure(spec: spec, steps: 2000, threads: threadCount)
+        let raw = try RawStepping(spec: spec, threads: threadCount, network: nil)
+        let shape = algo == .es ? nil
+            : try NetworkShape(observationSize: spec.observationSize, actionSize: spec.actionSize, neurons: neurons)
+        let rawWithNetwork = try shape.map { try RawStepping(spec: spec, threads: threadCount, network: $0) }
+        // Warm-up: touch the code paths and the memory.
+        _ = try raw.run(steps: 2000)
+        _ = try rawWithNetwork?.run(steps: 2000)
 
-        // The training run decides how many steps the raw loops take.
-        let before = try RawStepping.measure(spec: spec, steps: 20_000 * threadCount, threads: threadCount)
-        let result = try Trainer.train(config: config, directory: directory)
-        let rows = try MetricsFile.read(result.metricsPath)
-        guard let last = rows.last, let trainSeconds = (last["wall_s"] as? NSNumber)?.doubleValue,
-              let trainSteps = (last["env_steps"] as? NSNumber)?.intValue, trainSeconds > 0 else {
-            throw CLIError(message: "the training run wrote no metrics")
+        var rows: [(steps: Int, train: Double, raw: Double, rawWithNetwork: Double?)] = []
+        var failure: Error? = nil
+        var lastSteps = 0
+        var mark = DispatchTime.now().uptimeNanoseconds
+        _ = try Trainer.train(config: config, directory: directory) { report in
+            let trainSeconds = Double(DispatchTime.now().uptimeNanoseconds - mark) / 1e9
+            let steps = report.envSteps - lastSteps
+            lastSteps = report.envSteps
+            do {
+                let rawSeconds = try raw.run(steps: steps)
+                let networkSeconds = try rawWithNetwork?.run(steps: steps)
+                rows.append((steps, trainSeconds, rawSeconds, networkSeconds))
+            } catch {
+                if failure == nil { failure = error }
+            }
+            mark = DispatchTime.now().uptimeNanoseconds
         }
-        let after = try RawStepping.measure(spec: spec, steps: max(trainSteps, 1000), threads: threadCount)
-        let rawRate = (before.stepsPerSecond + after.stepsPerSecond) / 2
-        let trainRate = Double(trainSteps) / trainSeconds
-        // The same raw loop with the policy network stepped too (one random member, rho = 0.5):
-        // separates the network's cost from the rest of the training loop's.
-        var withNetwork: RawStepping.Measurement? = nil
-        if algo != .es {
-            let shape = try NetworkShape(observationSize: spec.observationSize, actionSize: spec.actionSize, neurons: neurons)
-            withNetwork = try RawStepping.measure(spec: spec, steps: max(trainSteps, 1000), threads: threadCount, network: shape)
-        }
+        if let failure { throw failure }
+        guard !rows.isEmpty else { throw CLIError(message: "the training run reported no generations") }
+
+        let steps = rows.reduce(0) { $0 + $1.steps }
+        let trainSeconds = rows.reduce(0) { $0 + $1.train }
+        let rawSeconds = rows.reduce(0) { $0 + $1.raw }
+        let trainRate = Double(steps) / trainSeconds
+        let rawRate = Double(steps) / rawSeconds
+        let perGeneration = rows.map { $0.raw / $0.train }
+        let networkRate = rawWithNetwork == nil ? nil : Double(steps) / rows.reduce(0) { $0 + ($1.rawWithNetwork ?? 0) }
 
         var r = MetricsRecord()
         r.append("env", .string(env))
@@ -104,112 +120,130 @@ struct BenchTrain: ParsableCommand {
         r.append("generations", generations)
         r.append("neurons", neurons)
         r.append("threads", threadCount)
-        r.append("train_env_steps", trainSteps)
+        r.append("train_env_steps", steps)
         r.append("train_seconds", trainSeconds)
         r.append("train_steps_per_s", trainRate)
-        r.append("raw_steps_per_s_before", before.stepsPerSecond)
-        r.append("raw_steps_per_s_after", after.stepsPerSecond)
+        r.append("raw_seconds", rawSeconds)
         r.append("raw_steps_per_s", rawRate)
         r.append("ratio", trainRate / rawRate)
-        if let withNetwork {
-            r.append("raw_with_network_steps_per_s", withNetwork.stepsPerSecond)
-            r.append("ratio_vs_raw_with_network", trainRate / withNetwork.stepsPerSecond)
+        r.append("ratio_per_generation", .array(perGeneration.map(JSONValue.double)))
+        if let networkRate {
+            r.append("raw_with_network_steps_per_s", networkRate)
+            r.append("raw_with_network_ratio", networkRate / rawRate)
+            r.append("ratio_vs_raw_with_network", trainRate / networkRate)
         }
         if json {
             print(r.line)
         } else {
             print("""
             \(env), \(algo.rawValue), M=\(population), G=\(generations), N=\(neurons), \(threadCount) threads
-            training loop: \(formatCount(trainRate)) env steps/s (\(trainSteps) steps in \(format(trainSeconds)) s)
-            raw env:       \(formatCount(rawRate)) env steps/s (before \(formatCount(before.stepsPerSecond)), after \(formatCount(after.stepsPerSecond)))
-            ratio:         \(String(format: "%.3f", trainRate / rawRate))
+            training loop: \(formatCount(trainRate)) env steps/s (\(steps) steps in \(format(trainSeconds)) s)
+            raw env:       \(formatCount(rawRate)) env steps/s (the same steps, interleaved per generation)
+            ratio:         \(String(format: "%.3f", trainRate / rawRate)) (per generation \(perGeneration.map { String(format: "%.3f", $0) }.joined(separator: ", ")))
             """)
-            if let withNetwork {
-                print("raw env + network: \(formatCount(withNetwork.stepsPerSecond)) env steps/s; training loop / that = \(String(format: "%.3f", trainRate / withNetwork.stepsPerSecond))")
+            if let networkRate {
+                print("raw env + network: \(formatCount(networkRate)) env steps/s (\(String(format: "%.3f", networkRate / rawRate)) of raw); training loop / that = \(String(format: "%.3f", trainRate / networkRate))")
             }
         }
     }
 }
 
-/// Raw environment stepping on T threads: each thread owns an environment and steps a fixed
-/// pseudo-random action sequence, resetting when an episode ends.
-enum RawStepping {
-    struct Measurement {
-        var steps: Int
-        var seconds: Double
-        var stepsPerSecond: Double { Double(steps) / seconds }
+/// Raw environment stepping on T threads: each thread owns an environment (and optionally a
+/// policy network fed the raw observation) and steps a fixed pseudo-random action sequence,
+/// resetting when an episode ends. Successive `run` calls continue where the last one stopped.
+final class RawStepping: @unchecked Sendable {
+    /// One thread's environment, network and position in its action sequence; touched only by
+    /// that thread during a `run`.
+    final class Lane: @unchecked Sendable {
+        var environment: any Environment
+        var network: BitsetNetwork?
+        let actions: [Double]
+        let actionSize: Int
+        var observation: [Double]
+        var x: [Float]
+        var y: [Float]
+        var position = 0
+        var episode: UInt64 = 0
+
+        init(spec: TaskSpec, thread: Int, network shape: NetworkShape?) throws {
+            environment = try TaskRegistry.make(id: spec.id)
+            if let shape {
+                var net = BitsetNetwork(shape: shape)
+                let distribution = BernoulliDistribution(dimension: shape.parameterCount)
+                var words = [UInt64](repeating: 0, count: shape.wordsPerMember)
+                words.withUnsafeMutableBufferPointer { distribution.sample(member: thread, generation: 0, seed: 99, into: $0) }
+                net.load(connectivity: words)
+                net.reset(initialMembrane: shape.initialMembrane(seed: 99, generation: 0, member: thread))
+                network = net
+            }
+            actionSize = spec.actionSize
+            var random = CounterStream(seed: 1234, generation: 0, member: thread, purpose: .auxiliary)
+            let cycle = 4096
+            var actions = [Double](repeating: 0, count: cycle * spec.actionSize)
+            for i in 0..<cycle {
+                for j in 0..<spec.actionSize { actions[i * spec.actionSize + j] = random.nextUniform(spec.actionLow[j], spec.actionHigh[j]) }
+            }
+            self.actions = actions
+            observation = [Double](repeating: 0, count: spec.observationSize)
+            x = [Float](repeating: 0, count: spec.observationSize)
+            y = [Float](repeating: 0, count: spec.actionSize)
+            try observation.withUnsafeMutableBufferPointer { try environment.reset(seed: episode, observation: $0) }
+        }
+
+        func step(count: Int) throws {
+            let a = actionSize, cycle = actions.count / a
+            try actions.withUnsafeBufferPointer { all in
+                try observation.withUnsafeMutableBufferPointer { obs in
+                    for _ in 0..<count {
+                        let k = position % cycle
+                        position += 1
+                        let action = UnsafeBufferPointer(rebasing: all[(k * a)..<((k + 1) * a)])
+                        if network != nil {
+                            for d in 0..<x.count { x[d] = Float(obs[d]) }
+                            x.withUnsafeBufferPointer { xb in
+                                y.withUnsafeMutableBufferPointer { yb in network!.step(observation: xb, output: yb) }
+                            }
+                        }
+                        let result: (reward: Double, terminated: Bool, truncated: Bool)
+                        do {
+                            result = try environment.step(action: action, observation: obs)
+                        } catch is MuJoCoError {
+                            result = (0, true, false)
+                        }
+                        if result.terminated || result.truncated {
+                            episode += 1
+                            try environment.reset(seed: episode, observation: obs)
+                        }
+                    }
+                }
+            }
+        }
     }
 
-    static func measure(spec: TaskSpec, steps: Int, threads: Int, network: NetworkShape? = nil) throws -> Measurement {
-        let perThread = (steps + threads - 1) / threads
+    let lanes: [Lane]
+
+    init(spec: TaskSpec, threads: Int, network: NetworkShape?) throws {
+        lanes = try (0..<threads).map { try Lane(spec: spec, thread: $0, network: network) }
+    }
+
+    /// Steps `steps` in total (split evenly over the threads, rounded up) and returns the seconds.
+    func run(steps: Int) throws -> Double {
+        let perThread = (steps + lanes.count - 1) / lanes.count
         let errors = ErrorBox()
         let start = DispatchTime.now().uptimeNanoseconds
         let done = DispatchSemaphore(value: 0)
-        for t in 0..<threads {
+        for lane in lanes {
             let thread = Thread {
-                do {
-                    try stepLoop(spec: spec, steps: perThread, thread: t, network: network)
-                } catch {
-                    errors.set(error)
-                }
+                do { try lane.step(count: perThread) } catch { errors.set(error) }
                 done.signal()
             }
             thread.stackSize = 8 << 20
             thread.start()
         }
-        for _ in 0..<threads { done.wait() }
+        for _ in lanes { done.wait() }
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         if let e = errors.error { throw e }
-        return Measurement(steps: perThread * threads, seconds: seconds)
-    }
-
-    static func stepLoop(spec: TaskSpec, steps: Int, thread: Int, network shape: NetworkShape?) throws {
-        var environment = try TaskRegistry.make(id: spec.id)
-        var network: BitsetNetwork? = nil
-        var x = [Float](repeating: 0, count: spec.observationSize), y = [Float](repeating: 0, count: spec.actionSize)
-        if let shape {
-            var net = BitsetNetwork(shape: shape)
-            let distribution = BernoulliDistribution(dimension: shape.parameterCount)
-            var words = [UInt64](repeating: 0, count: shape.wordsPerMember)
-            words.withUnsafeMutableBufferPointer { distribution.sample(member: thread, generation: 0, seed: 99, into: $0) }
-            net.load(connectivity: words)
-            net.reset(initialMembrane: shape.initialMembrane(seed: 99, generation: 0, member: thread))
-            network = net
-        }
-        let a = spec.actionSize
-        var random = CounterStream(seed: 1234, generation: 0, member: thread, purpose: .auxiliary)
-        let cycle = 4096
-        var actions = [Double](repeating: 0, count: cycle * a)
-        for i in 0..<cycle {
-            for j in 0..<a { actions[i * a + j] = random.nextUniform(spec.actionLow[j], spec.actionHigh[j]) }
-        }
-        var observation = [Double](repeating: 0, count: spec.observationSize)
-        try actions.withUnsafeBufferPointer { all in
-            try observation.withUnsafeMutableBufferPointer { obs in
-                var episode: UInt64 = 0
-                try environment.reset(seed: episode, observation: obs)
-                for i in 0..<steps {
-                    let k = i % cycle
-                    let action = UnsafeBufferPointer(rebasing: all[(k * a)..<((k + 1) * a)])
-                    if network != nil {
-                        for d in 0..<x.count { x[d] = Float(obs[d]) }
-                        x.withUnsafeBufferPointer { xb in
-                            y.withUnsafeMutableBufferPointer { yb in network!.step(observation: xb, output: yb) }
-                        }
-                    }
-                    let result: (reward: Double, terminated: Bool, truncated: Bool)
-                    do {
-                        result = try environment.step(action: action, observation: obs)
-                    } catch is MuJoCoError {
-                        result = (0, true, false)
-                    }
-                    if result.terminated || result.truncated {
-                        episode += 1
-                        try environment.reset(seed: episode, observation: obs)
-                    }
-                }
-            }
-        }
+        return seconds * Double(steps) / Double(perThread * lanes.count)
     }
 }
 
