@@ -100,16 +100,22 @@ public final class ClusterDistributor: GenerationDistributor {
     }
 
     /// For bit strategies (SATR, EC) on more than one rank: rank r computes the exact integer
-    /// statistics (`BitStatistics`) of the contiguous member block `[r M / P, (r + 1) M / P)`,
-    /// regenerating those members from the counter streams, and the ranks all-reduce the Int64 sums
-    /// (`8 (3d + 5)` bytes). Integer sums are associative, so the result equals
-    /// `strategy.statistics(fitnesses:threads:)` bit for bit. Other strategies: nil (every rank
-    /// computes them itself).
-    public func statistics<S: SearchStrategy>(of strategy: S, fitnesses: [Double], threads: Int) throws -> S.Statistics? {
+    /// statistics (`BitStatistics`) of the members it evaluated, from the genomes it kept
+    /// (`genomes`; without them, of the contiguous member block `[r M / P, (r + 1) M / P)`,
+    /// regenerated from the counter streams), and the ranks all-reduce the Int64 sums
+    /// (`8 (3d + 5)` bytes). Every member is counted on exactly one rank and integer sums are
+    /// associative, so the result equals `strategy.statistics(fitnesses:threads:)` bit for bit
+    /// (checked: the reduced member count must be M). Other strategies: nil (every rank computes
+    /// them itself).
+    public func statistics<S: SearchStrategy>(
+        of strategy: S, fitnesses: [Double], threads: Int, genomes: MemberGenomes<S.GenomeElement>?
+    ) throws -> S.Statistics? {
         guard group.size > 1, let bitStrategy = strategy as? any BitSearchStrategy,
               S.Statistics.self == BitStatistics.self else { return nil }
         let start = ContinuousClock.now
-        let partial = Self.partialStatistics(bitStrategy, fitnesses: fitnesses, rank: group.rank, size: group.size, threads: threads)
+        let partial = Self.partialStatistics(
+            bitStrategy, fitnesses: fitnesses, rank: group.rank, size: group.size, threads: threads,
+            genomes: genomes as? MemberGenomes<UInt64>)
         let statisticsSeconds = secondsSince(start)
         // Wait (without spinning) for every rank's block, so that the reduce time is transfer only.
         let waitStart = ContinuousClock.now
@@ -133,25 +139,26 @@ public final class ClusterDistributor: GenerationDistributor {
         return total as? S.Statistics
     }
 
-    /// This rank's block of the population statistics, on `threads` threads.
+    /// This rank's share of the population statistics, on `threads` threads: the members stored
+    /// in `genomes` for the current generation, or without `genomes` the contiguous block
+    /// `[rank M / size, (rank + 1) M / size)`, regenerated.
     static func partialStatistics<B: BitSearchStrategy>(
-        _ strategy: B, fitnesses: [Double], rank: Int, size: Int, threads: Int
+        _ strategy: B, fitnesses: [Double], rank: Int, size: Int, threads: Int, genomes: MemberGenomes<UInt64>? = nil
     ) -> BitStatistics {
         let m = strategy.populationSize
-        let lo = rank * m / size, hi = (rank + 1) * m / size
+        let members: [Int] = genomes.map { $0.storedMembers(generation: strategy.generation) }
+            ?? Array((rank * m / size) ..< ((rank + 1) * m / size))
         let weights = FitnessShaping.integerWeights(fitnesses)
-        let parts = max(1, min(threads, hi - lo))
+        let parts = max(1, min(threads, members.count))
         let slots = StatisticsSlots(count: parts)
+        let distribution = strategy.distribution, generation = strategy.generation
+        let seed = strategy.seed, mirrored = strategy.isMirrored
         DispatchQueue.concurrentPerform(iterations: parts) { p in
             var statistics = strategy.emptyStatistics()
-            var genome = [UInt64](repeating: 0, count: strategy.genomeCount)
-            let a = lo + p * (hi - lo) / parts, b = lo + (p + 1) * (hi - lo) / parts
-            genome.withUnsafeMutableBufferPointer { out in
-                for k in a..<b {
-                    strategy.sampleMember(k, into: out)
-                    statistics.add(member: k, weight: weights[k], bits: UnsafeBufferPointer(out))
-                }
-            }
+            let a = p * members.count / parts, b = (p + 1) * members.count / parts
+            statistics.accumulate(
+                members: members[a..<b], weights: weights, distribution: distribution, generation: generation,
+                seed: seed, mirrored: mirrored, genomes: genomes)
             slots.set(p, statistics)
         }
         var total = strategy.emptyStatistics()

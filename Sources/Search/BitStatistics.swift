@@ -58,7 +58,8 @@ public struct BitStatistics: Sendable, Equatable, Codable {
 
     /// Adds member `member` with integer weight `weight` and packed bits `words`.
     ///
-    /// Cost: one pass over the set bits of the member.
+    /// Cost: one branch-free pass over the member's words (64 lanes per word: the bit, as an
+    /// all-ones or all-zero mask, selects the weight), which the compiler vectorizes.
     public mutating func add(member: Int, weight: Int64, bits words: UnsafeBufferPointer<UInt64>) {
         precondition(words.count >= BitGenome.wordCount(bits: dimension), "member has too few words")
         let inFirstHalf = member < firstHalfEnd
@@ -74,7 +75,23 @@ public struct BitStatistics: Sendable, Equatable, Codable {
         weightedCounts.withUnsafeMutableBufferPointer { a1 in
             squaredWeightedCounts.withUnsafeMutableBufferPointer { a2 in
                 firstHalfWeightedCounts.withUnsafeMutableBufferPointer { h in
-                    for w in 0..<BitGenome.wordCount(bits: d) {
+                    let fullWords = d >> 6
+                    for w in 0..<fullWords {
+                        let word = words[w]
+                        if word == 0 { continue }
+                        let base = w << 6
+                        for j in 0..<64 {
+                            let mask = 0 &- Int64(bitPattern: (word >> UInt64(j)) & 1)
+                            a1[base + j] &+= mask & weight
+                            a2[base + j] &+= mask & weightSquared
+                        }
+                        if inFirstHalf {
+                            for j in 0..<64 {
+                                h[base + j] &+= (0 &- Int64(bitPattern: (word >> UInt64(j)) & 1)) & weight
+                            }
+                        }
+                    }
+                    for w in fullWords..<BitGenome.wordCount(bits: d) {
                         var word = words[w]
                         let base = w << 6
                         while word != 0 {
@@ -138,27 +155,33 @@ public struct BitStatistics: Sendable, Equatable, Codable {
         firstHalfMemberCount += other.firstHalfMemberCount
     }
 
-    /// Fills statistics for members `members` of generation `generation`, regenerating each
-    /// member from `distribution` (the sampling rule of `BernoulliDistribution`).
-    public mutating func accumulate(
-        members: Range<Int>, weights: [Int64], distribution: BernoulliDistribution,
-        generation: Int, seed: UInt64, mirrored: Bool
+    /// Fills statistics for members `members` of generation `generation`: each member's bits
+    /// from `genomes` where it holds them for this generation, else regenerated from
+    /// `distribution` (the sampling rule of `BernoulliDistribution`); the result is the same.
+    public mutating func accumulate<Members: Sequence<Int>>(
+        members: Members, weights: [Int64], distribution: BernoulliDistribution,
+        generation: Int, seed: UInt64, mirrored: Bool, genomes: MemberGenomes<UInt64>? = nil
     ) {
         precondition(weights.count == populationSize, "one weight per member is required")
         var buffer = [UInt64](repeating: 0, count: distribution.wordsPerMember)
         buffer.withUnsafeMutableBufferPointer { out in
             for k in members {
-                distribution.sample(member: k, generation: generation, seed: seed, mirrored: mirrored, into: out)
-                add(member: k, weight: weights[k], bits: UnsafeBufferPointer(out))
+                if let stored = genomes?.genome(member: k, generation: generation), stored.count == out.count {
+                    add(member: k, weight: weights[k], bits: stored)
+                } else {
+                    distribution.sample(member: k, generation: generation, seed: seed, mirrored: mirrored, into: out)
+                    add(member: k, weight: weights[k], bits: UnsafeBufferPointer(out))
+                }
             }
         }
     }
 
     /// Statistics of the whole population, computed on `threads` threads (each filling a
-    /// contiguous member range) and merged; the result does not depend on `threads`.
+    /// contiguous member range) and merged; the result does not depend on `threads`, nor on
+    /// which members `genomes` holds (the others are regenerated).
     public static func compute(
         weights: [Int64], distribution: BernoulliDistribution, generation: Int, seed: UInt64,
-        mirrored: Bool, threads: Int = 1
+        mirrored: Bool, threads: Int = 1, genomes: MemberGenomes<UInt64>? = nil
     ) -> BitStatistics {
         let m = weights.count
         let parts = Swift.max(1, Swift.min(threads, m))
@@ -167,7 +190,7 @@ public struct BitStatistics: Sendable, Equatable, Codable {
             let lo = part * m / parts, hi = (part + 1) * m / parts
             s.accumulate(
                 members: lo..<hi, weights: weights, distribution: distribution, generation: generation,
-                seed: seed, mirrored: mirrored)
+                seed: seed, mirrored: mirrored, genomes: genomes)
             return s
         }
         var total = pieces[0]

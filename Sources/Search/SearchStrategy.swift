@@ -46,7 +46,7 @@ public protocol SearchStrategy: Sendable {
     /// generation counter, run seed.
     associatedtype State: Codable, Sendable, Equatable
     /// The element type of a genome (`UInt64` words of bits, or `Float` weights).
-    associatedtype GenomeElement
+    associatedtype GenomeElement: BitwiseCopyable & Sendable
     /// Sufficient statistics of a population for the update; computable in parts and mergeable.
     associatedtype Statistics: Sendable
 
@@ -70,6 +70,13 @@ public protocol SearchStrategy: Sendable {
     /// The statistics of the current generation's population given its fitnesses (regenerates the
     /// members on `threads` threads; the result does not depend on `threads`).
     func statistics(fitnesses: [Double], threads: Int) -> Statistics
+    /// The same statistics, taking the members' genomes from `genomes` where it holds them for
+    /// the current generation instead of sampling them again (bit strategies; the default ignores
+    /// `genomes`). The result equals `statistics(fitnesses:threads:)` bit for bit.
+    func statistics(fitnesses: [Double], threads: Int, genomes: MemberGenomes<GenomeElement>?) -> Statistics
+    /// Whether `statistics(fitnesses:threads:genomes:)` uses stored genomes (so that keeping them
+    /// during the rollouts pays).
+    static var reusesMemberGenomes: Bool { get }
     /// Steps the state with statistics of the current generation; returns the diagnostics.
     mutating func update(with statistics: Statistics) -> Diagnostics
 }
@@ -100,11 +107,18 @@ extension BitSearchStrategy {
     /// The exact integer statistics of the current generation for `fitnesses` (member order),
     /// regenerating the members on `threads` threads; identical for any thread count.
     public func statistics(fitnesses: [Double], threads: Int = 1) -> BitStatistics {
+        statistics(fitnesses: fitnesses, threads: threads, genomes: nil)
+    }
+
+    /// The same, with member bits taken from `genomes` where it holds them for this generation.
+    public func statistics(fitnesses: [Double], threads: Int, genomes: MemberGenomes<UInt64>?) -> BitStatistics {
         precondition(fitnesses.count == populationSize, "one fitness per member is required")
         return BitStatistics.compute(
             weights: FitnessShaping.integerWeights(fitnesses), distribution: distribution,
-            generation: generation, seed: seed, mirrored: isMirrored, threads: threads)
+            generation: generation, seed: seed, mirrored: isMirrored, threads: threads, genomes: genomes)
     }
+
+    public static var reusesMemberGenomes: Bool { true }
 
     /// Empty statistics for the current generation, for workers that fill disjoint member subsets
     /// with `BitStatistics.add` (members they already hold) and `merge` them.
@@ -114,6 +128,14 @@ extension BitSearchStrategy {
 }
 
 extension SearchStrategy {
+    /// Default: no reuse; the statistics regenerate every member.
+    public func statistics(fitnesses: [Double], threads: Int, genomes: MemberGenomes<GenomeElement>?) -> Statistics {
+        statistics(fitnesses: fitnesses, threads: threads)
+    }
+
+    /// Default: genomes are not reused.
+    public static var reusesMemberGenomes: Bool { false }
+
     /// Shapes `fitnesses` (one per member, member order), computes the statistics on `threads`
     /// threads and steps the state. Equivalent to `update(with: statistics(fitnesses:threads:))`.
     public mutating func tell(fitnesses: [Double], threads: Int = 1) -> Diagnostics {
@@ -147,9 +169,9 @@ public struct AdamMoments: Sendable, Equatable, Codable {
     public var beta2: Double
     public var epsilon: Double
     /// First moments m.
-    public private(set) var firstMoments: [Double]
+    @PackedDoubles public private(set) var firstMoments: [Double]
     /// Second moments v.
-    public private(set) var secondMoments: [Double]
+    @PackedDoubles public private(set) var secondMoments: [Double]
     /// Steps taken t.
     public private(set) var stepCount: Int = 0
 

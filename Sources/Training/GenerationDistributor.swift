@@ -29,13 +29,18 @@ public protocol GenerationDistributor: AnyObject {
     /// The optimizer's statistics of the current generation computed across the processes (each
     /// process its share of the members, combined exactly), equal to
     /// `strategy.statistics(fitnesses:threads:)`; or nil, and every process computes them itself.
-    /// A collective: every process calls it with the same arguments.
-    func statistics<S: SearchStrategy>(of strategy: S, fitnesses: [Double], threads: Int) throws -> S.Statistics?
+    /// A collective: every process calls it with the same arguments. `genomes` holds the
+    /// genomes of the members this process evaluated, if it kept them.
+    func statistics<S: SearchStrategy>(
+        of strategy: S, fitnesses: [Double], threads: Int, genomes: MemberGenomes<S.GenomeElement>?
+    ) throws -> S.Statistics?
 }
 
 extension GenerationDistributor {
     /// Default: no shared statistics (every process computes them from all fitnesses).
-    public func statistics<S: SearchStrategy>(of strategy: S, fitnesses: [Double], threads: Int) throws -> S.Statistics? {
+    public func statistics<S: SearchStrategy>(
+        of strategy: S, fitnesses: [Double], threads: Int, genomes: MemberGenomes<S.GenomeElement>?
+    ) throws -> S.Statistics? {
         nil
     }
 }

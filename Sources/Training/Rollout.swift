@@ -73,7 +73,9 @@ public struct DenseRolloutNetwork: RolloutNetwork {
 public enum RolloutSource<Strategy: SearchStrategy>: Sendable where Strategy.GenomeElement: Sendable {
     /// Member k of generation t: genome `strategy.sampleMember(k)`; network state from
     /// `(seed, t, k, .networkInitialState)`; reset noise seed `derivedSeed((seed, t, k, .resetNoise))`.
-    case population(Strategy, seed: UInt64)
+    /// With `genomes`, the worker also stores the genome there (slot k) for the update's
+    /// statistics (`SearchStrategy.statistics(fitnesses:threads:genomes:)`).
+    case population(Strategy, seed: UInt64, genomes: MemberGenomes<Strategy.GenomeElement>? = nil)
     /// Evaluation episode e of a fixed genome ("member" = episode e, "generation" = g): the
     /// episode's own seed is `s_e = derivedSeed((seed, g, e, .evaluation))`; the network state
     /// comes from `(s_e, 0, 0, .networkInitialState)` and the reset noise seed is
@@ -139,10 +141,13 @@ where Strategy.GenomeElement == Network.GenomeElement, Strategy.GenomeElement: S
         member: Int, generation: Int, population: RolloutSource<Strategy>, normalization: FrozenNormalization
     ) throws -> MemberOutcome {
         switch population {
-        case .population(let strategy, let seed):
+        case .population(let strategy, let seed, let genomes):
             precondition(strategy.generation == generation, "the strategy is at generation \(strategy.generation), not \(generation)")
             genome.withUnsafeMutableBufferPointer { strategy.sampleMember(member, into: $0) }
-            genome.withUnsafeBufferPointer { network.load(genome: $0) }
+            genome.withUnsafeBufferPointer { g in
+                network.load(genome: g)
+                genomes?.store(member: member, genome: g)
+            }
             network.startEpisode(seed: seed, generation: generation, member: member)
             let resetSeed = derivedSeed(StreamKey(seed: seed, generation: generation, member: member, purpose: .resetNoise))
             return try runEpisode(resetSeed: resetSeed, normalization: normalization)

@@ -116,6 +116,9 @@ where Strategy.GenomeElement == Network.GenomeElement {
     let startSteps: Int
     let startGeneration: Int
     private var lastCheckpointGeneration: Int
+    /// The current generation's member genomes as the workers sampled them (bit strategies), so
+    /// that the update does not sample them again.
+    let memberGenomes: MemberGenomes<Strategy.GenomeElement>?
 
     init(config: TrainingConfig, spec: TaskSpec, directory: URL, isPrimary: Bool, strategy: Strategy,
          normalizer: ObservationNormalizer, envSteps: Int, episodes: Int, lastEvaluation: EvaluationSummary?,
@@ -138,6 +141,8 @@ where Strategy.GenomeElement == Network.GenomeElement {
         startGeneration = strategy.generation
         lastCheckpointGeneration = strategy.generation
         let genomeCount = strategy.genomeCount
+        memberGenomes = Strategy.reusesMemberGenomes
+            ? MemberGenomes(members: config.population, genomeCount: genomeCount) : nil
         let options = config.environmentOptions
         evaluator = try ThreadedPopulationEvaluator(threads: config.resolvedThreads) {
             try Worker(task: spec, options: options, network: makeNetwork(), genomeCount: genomeCount)
@@ -155,8 +160,12 @@ where Strategy.GenomeElement == Network.GenomeElement {
 
     /// Step 1's input: "evaluate members `members` of the current generation".
     public func generationRequest(members: [Int]) -> GenerationRequest<RolloutSource<Strategy>> {
-        GenerationRequest(generation: strategy.generation, members: members,
-                          population: .population(strategy, seed: config.seed), normalization: normalizer.frozen())
+        if let memberGenomes, memberGenomes.generation != strategy.generation {
+            memberGenomes.begin(generation: strategy.generation)
+        }
+        return GenerationRequest(generation: strategy.generation, members: members,
+                                 population: .population(strategy, seed: config.seed, genomes: memberGenomes),
+                                 normalization: normalizer.frozen())
     }
 
     /// Runs one whole generation on this process's threads.
@@ -166,7 +175,7 @@ where Strategy.GenomeElement == Network.GenomeElement {
         let outcomes = try distributor?.evaluateAll(request, local: evaluator, purpose: .population)
             ?? evaluator.evaluate(request)
         let statistics = try distributor?.statistics(
-            of: strategy, fitnesses: outcomes.map(\.fitness), threads: evaluator.threadCount)
+            of: strategy, fitnesses: outcomes.map(\.fitness), threads: evaluator.threadCount, genomes: memberGenomes)
         return try finishGeneration(outcomes: outcomes, statistics: statistics)
     }
 
@@ -182,7 +191,8 @@ where Strategy.GenomeElement == Network.GenomeElement {
         if let statistics {
             diagnostics = strategy.update(with: statistics)
         } else {
-            diagnostics = strategy.tell(fitnesses: fitnesses, threads: evaluator.threadCount)
+            diagnostics = strategy.update(
+                with: strategy.statistics(fitnesses: fitnesses, threads: evaluator.threadCount, genomes: memberGenomes))
         }
         normalizer.update(withMembers: outcomes.map(\.observations))
         envSteps += outcomes.reduce(0) { $0 + $1.steps }

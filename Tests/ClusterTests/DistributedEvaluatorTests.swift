@@ -102,16 +102,29 @@ final class DistributedStatisticsTests: XCTestCase {
             let reference = strategy.statistics(fitnesses: fitnesses, threads: 1)
             for p in 2...3 {
                 let results = try runRanks(p) { group -> BitStatistics? in
-                    try ClusterDistributor(group: group).statistics(of: strategy, fitnesses: fitnesses, threads: 2)
+                    try ClusterDistributor(group: group).statistics(of: strategy, fitnesses: fitnesses, threads: 2, genomes: nil)
                 }
                 for (r, got) in results.enumerated() {
                     XCTAssertEqual(got, reference, "\(type(of: strategy)) P=\(p) rank \(r)")
+                }
+                // Each rank counts the members it evaluated (strided, as `evaluateAll` splits
+                // them) from the genomes it kept instead of a regenerated block.
+                let kept = try runRanks(p) { group -> BitStatistics? in
+                    let genomes = MemberGenomes<UInt64>(members: m, genomeCount: strategy.genomeCount)
+                    genomes.begin(generation: strategy.generation)
+                    for k in stride(from: group.rank, to: m, by: p) {
+                        strategy.sampleMember(k).withUnsafeBufferPointer { genomes.store(member: k, genome: $0) }
+                    }
+                    return try ClusterDistributor(group: group).statistics(of: strategy, fitnesses: fitnesses, threads: 2, genomes: genomes)
+                }
+                for (r, got) in kept.enumerated() {
+                    XCTAssertEqual(got, reference, "kept genomes, \(type(of: strategy)) P=\(p) rank \(r)")
                 }
             }
         }
         // One rank: nothing to share.
         let single = try ClusterDistributor(group: SingleProcessGroup())
-            .statistics(of: strategies[0], fitnesses: fitnesses, threads: 1)
+            .statistics(of: strategies[0], fitnesses: fitnesses, threads: 1, genomes: nil)
         XCTAssertNil(single)
     }
 

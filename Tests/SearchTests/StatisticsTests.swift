@@ -70,6 +70,49 @@ final class StatisticsTests: XCTestCase {
         }
         XCTAssertEqual(stats.weightSum, 0)
     }
+
+    /// Statistics from the genomes kept during the rollouts (all, some, or those of another
+    /// generation, which must be ignored) equal the statistics that regenerate every member.
+    func testStoredGenomesGiveIdenticalStatistics() {
+        let d = 1000, m = 12
+        var h = SATRStrategy.Hyperparameters()
+        h.mirrored = true
+        var strategy = SATRStrategy(dimension: d, populationSize: m, seed: 4, hyperparameters: h)
+        _ = strategy.tell(fitnesses: fitnesses(m, seed: 7))
+        let f = fitnesses(m, seed: 8)
+        let reference = strategy.statistics(fitnesses: f, threads: 1)
+        let genomes = MemberGenomes<UInt64>(members: m, genomeCount: strategy.genomeCount)
+        XCTAssertEqual(strategy.statistics(fitnesses: f, threads: 2, genomes: genomes), reference, "empty store")
+        genomes.begin(generation: strategy.generation)
+        for k in stride(from: 1, to: m, by: 3) {
+            strategy.sampleMember(k).withUnsafeBufferPointer { genomes.store(member: k, genome: $0) }
+        }
+        XCTAssertEqual(genomes.storedMembers(generation: strategy.generation), [1, 4, 7, 10])
+        XCTAssertEqual(strategy.statistics(fitnesses: f, threads: 3, genomes: genomes), reference, "some members stored")
+        for k in 0..<m {
+            strategy.sampleMember(k).withUnsafeBufferPointer { genomes.store(member: k, genome: $0) }
+        }
+        XCTAssertEqual(strategy.statistics(fitnesses: f, threads: 2, genomes: genomes), reference, "all members stored")
+        // Genomes of another generation are never used: garbage stored under generation 0.
+        genomes.begin(generation: 0)
+        let garbage = [UInt64](repeating: 0xDEAD_BEEF, count: strategy.genomeCount)
+        for k in 0..<m { garbage.withUnsafeBufferPointer { genomes.store(member: k, genome: $0) } }
+        XCTAssertNil(genomes.genome(member: 0, generation: strategy.generation))
+        XCTAssertEqual(strategy.statistics(fitnesses: f, threads: 1, genomes: genomes), reference, "stale store")
+    }
+
+    /// `PackedDoubles` round-trips every value bit for bit and still reads plain number arrays.
+    func testPackedDoublesRoundTripExactly() throws {
+        let values: [Double] = [0, -0.0, 1, -1.5, .pi, 1e-310, -.leastNonzeroMagnitude, .greatestFiniteMagnitude,
+                                .infinity, -.infinity, .nan, Double(bitPattern: 0x7FF8_0000_0000_1234)]
+        let data = try JSONEncoder().encode(PackedDoubles(wrappedValue: values))
+        let back = try JSONDecoder().decode(PackedDoubles.self, from: data).wrappedValue
+        XCTAssertEqual(back.map(\.bitPattern), values.map(\.bitPattern))
+        let plain = try JSONDecoder().decode(PackedDoubles.self, from: Data("[0.25, -3, 1e300]".utf8)).wrappedValue
+        XCTAssertEqual(plain, [0.25, -3, 1e300])
+        XCTAssertThrowsError(try JSONDecoder().decode(PackedDoubles.self, from: Data("\"AAAA\"".utf8)), "3 bytes are no double")
+        XCTAssertThrowsError(try JSONDecoder().decode(PackedDoubles.self, from: Data("\"not base64!\"".utf8)))
+    }
 }
 
 final class OptimizerStateTests: XCTestCase {
