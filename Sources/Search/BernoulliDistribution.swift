@@ -130,8 +130,9 @@ public struct BernoulliDistribution: Sendable, Equatable, Codable {
         let shift0 = SIMD8<UInt32>(1 << 0, 1 << 4, 1 << 8, 1 << 12, 1 << 16, 1 << 20, 1 << 24, 1 << 28)
         let table = partner ? mirroredThresholds : thresholds
         table.withUnsafeBytes { raw in
-            for g in 0..<groups {
-                let r = lanes.blocks(first: UInt32(8 * g))
+            /// The 32 bits of group g from its 8 blocks (lanes of `r`).
+            @inline(__always)
+            func groupBits(_ g: Int, _ r: (SIMD8<UInt32>, SIMD8<UInt32>, SIMD8<UInt32>, SIMD8<UInt32>)) -> UInt64 {
                 let base = raw.baseAddress! + 128 * g
                 let t0 = base.loadUnaligned(as: SIMD8<UInt32>.self)
                 let t1 = (base + 32).loadUnaligned(as: SIMD8<UInt32>.self)
@@ -150,12 +151,16 @@ public struct BernoulliDistribution: Sendable, Equatable, Codable {
                     acc |= zero.replacing(with: shift0 &<< 2, where: r.2 .< t2)
                     acc |= zero.replacing(with: shift0 &<< 3, where: r.3 .< t3)
                 }
-                let bits = UInt64(acc.wrappedSum())
-                if g & 1 == 0 {
-                    words[g >> 1] = bits
-                } else {
-                    words[g >> 1] |= bits << 32
-                }
+                return UInt64(acc.wrappedSum())
+            }
+            // Groups 2q and 2q + 1 (blocks 16q ..< 16q + 16) fill word q.
+            for q in 0..<(groups >> 1) {
+                let r = lanes.blocks16(first: UInt32(16 * q))
+                words[q] = groupBits(2 * q, (r.0.lowHalf, r.1.lowHalf, r.2.lowHalf, r.3.lowHalf))
+                    | groupBits(2 * q + 1, (r.0.highHalf, r.1.highHalf, r.2.highHalf, r.3.highHalf)) << 32
+            }
+            if groups & 1 == 1 {
+                words[groups >> 1] = groupBits(groups - 1, lanes.blocks(first: UInt32(8 * (groups - 1))))
             }
         }
         // Clear the padding bits (a mirrored comparison W >= 0 is always true).

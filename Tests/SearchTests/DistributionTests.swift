@@ -119,11 +119,15 @@ final class PhiloxLanesTests: XCTestCase {
         ] {
             let lanes = PhiloxLanes(key: key)
             let stream = CounterStream(key: key)
-            for first: UInt32 in [0, 8, 4096, UInt32.max - 7] {
+            for first: UInt32 in [0, 8, 4096, UInt32.max - 7, UInt32.max - 15] {
                 let r = lanes.blocks(first: first)
-                for l in 0..<8 {
+                let wide = lanes.blocks16(first: first)
+                for l in 0..<16 {
                     let b = stream.block(first &+ UInt32(l))
-                    XCTAssertEqual([r.0[l], r.1[l], r.2[l], r.3[l]], [b.0, b.1, b.2, b.3], "block \(first) + \(l)")
+                    XCTAssertEqual([wide.0[l], wide.1[l], wide.2[l], wide.3[l]], [b.0, b.1, b.2, b.3], "16 lanes: block \(first) + \(l)")
+                    if l < 8 {
+                        XCTAssertEqual([r.0[l], r.1[l], r.2[l], r.3[l]], [b.0, b.1, b.2, b.3], "8 lanes: block \(first) + \(l)")
+                    }
                 }
             }
         }
