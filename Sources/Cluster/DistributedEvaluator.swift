@@ -148,32 +148,13 @@ public final class ClusterDistributor: GenerationDistributor {
         let m = strategy.populationSize
         let members: [Int] = genomes.map { $0.storedMembers(generation: strategy.generation) }
             ?? Array((rank * m / size) ..< ((rank + 1) * m / size))
-        let weights = FitnessShaping.integerWeights(fitnesses)
-        let parts = max(1, min(threads, members.count))
-        let slots = StatisticsSlots(count: parts)
-        let distribution = strategy.distribution, generation = strategy.generation
-        let seed = strategy.seed, mirrored = strategy.isMirrored
-        DispatchQueue.concurrentPerform(iterations: parts) { p in
-            var statistics = strategy.emptyStatistics()
-            let a = p * members.count / parts, b = (p + 1) * members.count / parts
-            statistics.accumulate(
-                members: members[a..<b], weights: weights, distribution: distribution, generation: generation,
-                seed: seed, mirrored: mirrored, genomes: genomes)
-            slots.set(p, statistics)
-        }
-        var total = strategy.emptyStatistics()
-        for p in 0..<parts { if let s = slots.get(p) { total.merge(s) } }
-        return total
+        var statistics = strategy.emptyStatistics()
+        statistics.accumulate(
+            members: members, weights: FitnessShaping.integerWeights(fitnesses), distribution: strategy.distribution,
+            generation: strategy.generation, seed: strategy.seed, mirrored: strategy.isMirrored, genomes: genomes,
+            threads: threads)
+        return statistics
     }
-}
-
-/// Per-thread results of `partialStatistics`: slot p is written only by iteration p.
-private final class StatisticsSlots: @unchecked Sendable {
-    private var values: [BitStatistics?]
-    private let lock = NSLock()
-    init(count: Int) { values = Array(repeating: nil, count: count) }
-    func set(_ i: Int, _ v: BitStatistics) { lock.lock(); values[i] = v; lock.unlock() }
-    func get(_ i: Int) -> BitStatistics? { lock.lock(); defer { lock.unlock() }; return values[i] }
 }
 
 /// Evaluates a population across the ranks of a ``ProcessGroup`` as a `PopulationEvaluating`

@@ -71,40 +71,89 @@ public struct BitStatistics: Sendable, Equatable, Codable {
             firstHalfWeightSum += weight
             firstHalfMemberCount += 1
         }
+        guard let bits = words.baseAddress else { return }
+        let member = MemberBits(weight: weight, inFirstHalf: inFirstHalf, bits: bits)
+        let wordCount = BitGenome.wordCount(bits: dimension)
+        withSums { sums in
+            withUnsafePointer(to: member) { m in
+                Self.addWords(0..<wordCount, of: UnsafeBufferPointer(start: m, count: 1), into: sums)
+            }
+        }
+    }
+
+    /// Pointers to the three per-bit sum arrays (unique storage), for `addWords`; threads may
+    /// share them because each writes a disjoint word range.
+    struct SumPointers: @unchecked Sendable {
+        let dimension: Int
+        let weighted: UnsafeMutablePointer<Int64>
+        let squared: UnsafeMutablePointer<Int64>
+        let firstHalf: UnsafeMutablePointer<Int64>
+    }
+
+    /// Calls `body` with pointers to the per-bit sums, valid for its duration.
+    mutating func withSums<R>(_ body: (SumPointers) -> R) -> R {
         let d = dimension
-        weightedCounts.withUnsafeMutableBufferPointer { a1 in
+        return weightedCounts.withUnsafeMutableBufferPointer { a1 in
             squaredWeightedCounts.withUnsafeMutableBufferPointer { a2 in
                 firstHalfWeightedCounts.withUnsafeMutableBufferPointer { h in
-                    let fullWords = d >> 6
-                    for w in 0..<fullWords {
-                        let word = words[w]
-                        if word == 0 { continue }
-                        let base = w << 6
-                        for j in 0..<64 {
-                            let mask = 0 &- Int64(bitPattern: (word >> UInt64(j)) & 1)
-                            a1[base + j] &+= mask & weight
-                            a2[base + j] &+= mask & weightSquared
-                        }
-                        if inFirstHalf {
-                            for j in 0..<64 {
-                                h[base + j] &+= (0 &- Int64(bitPattern: (word >> UInt64(j)) & 1)) & weight
-                            }
-                        }
+                    body(SumPointers(dimension: d, weighted: a1.baseAddress!, squared: a2.baseAddress!, firstHalf: h.baseAddress!))
+                }
+            }
+        }
+    }
+
+    /// One member's contribution: its integer weight, its half, its packed bits.
+    struct MemberBits: @unchecked Sendable {
+        let weight: Int64
+        let inFirstHalf: Bool
+        let bits: UnsafePointer<UInt64>
+    }
+
+    /// Adds words `words` (word indices) of every member in `members` to the per-bit sums (the
+    /// scalars are the caller's), 16 words at a time over all members, so that the sums of a
+    /// block stay in the L1 cache while the members stream past. Different word ranges touch
+    /// different sums: threads may fill disjoint ranges of one value concurrently.
+    static func addWords(_ words: Range<Int>, of members: UnsafeBufferPointer<MemberBits>, into sums: SumPointers) {
+        let d = sums.dimension
+        let fullWords = d >> 6
+        let a1 = sums.weighted, a2 = sums.squared, h = sums.firstHalf
+        var blockStart = words.lowerBound
+        while blockStart < words.upperBound {
+            let blockEnd = Swift.min(blockStart + 16, words.upperBound)
+            for member in members {
+                let weight = member.weight, weightSquared = weight &* weight
+                let denseEnd = Swift.max(blockStart, Swift.min(blockEnd, fullWords))
+                for w in blockStart..<denseEnd {
+                    let word = member.bits[w]
+                    if word == 0 { continue }
+                    // Pointer offsets and masking shifts: no overflow checks, so the loops vectorize.
+                    let p1 = a1 + (w << 6), p2 = a2 + (w << 6)
+                    for j in 0..<64 {
+                        let mask = 0 &- Int64(bitPattern: (word &>> UInt64(j)) & 1)
+                        p1[j] = p1[j] &+ (mask & weight)
+                        p2[j] = p2[j] &+ (mask & weightSquared)
                     }
-                    for w in fullWords..<BitGenome.wordCount(bits: d) {
-                        var word = words[w]
-                        let base = w << 6
-                        while word != 0 {
-                            let i = base + word.trailingZeroBitCount
-                            word &= word &- 1
-                            if i >= d { break }
-                            a1[i] &+= weight
-                            a2[i] &+= weightSquared
-                            if inFirstHalf { h[i] &+= weight }
+                    if member.inFirstHalf {
+                        let ph = h + (w << 6)
+                        for j in 0..<64 {
+                            ph[j] = ph[j] &+ ((0 &- Int64(bitPattern: (word &>> UInt64(j)) & 1)) & weight)
                         }
                     }
                 }
+                for w in denseEnd..<blockEnd {
+                    var word = member.bits[w]
+                    let base = w << 6
+                    while word != 0 {
+                        let i = base + word.trailingZeroBitCount
+                        word &= word &- 1
+                        if i >= d { break }
+                        a1[i] &+= weight
+                        a2[i] &+= weightSquared
+                        if member.inFirstHalf { h[i] &+= weight }
+                    }
+                }
             }
+            blockStart = blockEnd
         }
     }
 
@@ -155,46 +204,81 @@ public struct BitStatistics: Sendable, Equatable, Codable {
         firstHalfMemberCount += other.firstHalfMemberCount
     }
 
-    /// Fills statistics for members `members` of generation `generation`: each member's bits
-    /// from `genomes` where it holds them for this generation, else regenerated from
-    /// `distribution` (the sampling rule of `BernoulliDistribution`); the result is the same.
-    public mutating func accumulate<Members: Sequence<Int>>(
+    /// Fills statistics for `members` (each at most once, any order) of generation `generation`
+    /// on `threads` threads: each member's bits from `genomes` where it holds them for this
+    /// generation, else regenerated from `distribution` (the sampling rule of
+    /// `BernoulliDistribution`), 64 members at a time. The per-bit sums are split by word ranges,
+    /// one per thread, so no thread shares a sum and nothing needs merging; the result is the
+    /// same for any `threads` and whatever `genomes` holds.
+    public mutating func accumulate<Members: Collection<Int>>(
         members: Members, weights: [Int64], distribution: BernoulliDistribution,
-        generation: Int, seed: UInt64, mirrored: Bool, genomes: MemberGenomes<UInt64>? = nil
+        generation: Int, seed: UInt64, mirrored: Bool, genomes: MemberGenomes<UInt64>? = nil, threads: Int = 1
     ) {
         precondition(weights.count == populationSize, "one weight per member is required")
-        var buffer = [UInt64](repeating: 0, count: distribution.wordsPerMember)
-        buffer.withUnsafeMutableBufferPointer { out in
-            for k in members {
-                if let stored = genomes?.genome(member: k, generation: generation), stored.count == out.count {
-                    add(member: k, weight: weights[k], bits: stored)
-                } else {
-                    distribution.sample(member: k, generation: generation, seed: seed, mirrored: mirrored, into: out)
-                    add(member: k, weight: weights[k], bits: UnsafeBufferPointer(out))
+        precondition(distribution.dimension == dimension, "the distribution has another dimension")
+        let list = Array(members)
+        for k in list {
+            let w = weights[k]
+            weightSum += w
+            squaredWeightSum += w * w
+            memberCount += 1
+            if k < firstHalfEnd {
+                firstHalfWeightSum += w
+                firstHalfMemberCount += 1
+            }
+        }
+        let wordCount = distribution.wordsPerMember
+        let batchSize = 64
+        let scratch = UnsafeMutablePointer<UInt64>.allocate(capacity: Swift.min(batchSize, Swift.max(list.count, 1)) * wordCount)
+        defer { scratch.deallocate() }
+        let firstHalfEnd = self.firstHalfEnd
+        withSums { sums in
+            var start = 0
+            while start < list.count {
+                let batch = list[start ..< Swift.min(start + batchSize, list.count)]
+                var entries: [MemberBits] = []
+                var missing: [Int] = []
+                for k in batch {
+                    if let stored = genomes?.genome(member: k, generation: generation), stored.count >= wordCount,
+                       let base = stored.baseAddress {
+                        entries.append(MemberBits(weight: weights[k], inFirstHalf: k < firstHalfEnd, bits: base))
+                    } else {
+                        entries.append(MemberBits(
+                            weight: weights[k], inFirstHalf: k < firstHalfEnd, bits: scratch + missing.count * wordCount))
+                        missing.append(k)
+                    }
                 }
+                let out = SendablePointer(scratch)
+                let regenerate = missing
+                Parallel.forEach(count: Swift.min(threads, regenerate.count)) { part, parts in
+                    let lo = part * regenerate.count / parts, hi = (part + 1) * regenerate.count / parts
+                    for slot in lo..<hi {
+                        distribution.sample(
+                            member: regenerate[slot], generation: generation, seed: seed, mirrored: mirrored,
+                            into: UnsafeMutableBufferPointer(start: out.pointer + slot * wordCount, count: wordCount))
+                    }
+                }
+                let blocks = (wordCount + 15) / 16
+                let fixedEntries = entries
+                Parallel.forEach(count: Swift.min(threads, blocks)) { part, parts in
+                    let lo = 16 * (part * blocks / parts), hi = Swift.min(16 * ((part + 1) * blocks / parts), wordCount)
+                    fixedEntries.withUnsafeBufferPointer { Self.addWords(lo..<hi, of: $0, into: sums) }
+                }
+                start += batchSize
             }
         }
     }
 
-    /// Statistics of the whole population, computed on `threads` threads (each filling a
-    /// contiguous member range) and merged; the result does not depend on `threads`, nor on
-    /// which members `genomes` holds (the others are regenerated).
+    /// Statistics of the whole population, computed on `threads` threads; the result does not
+    /// depend on `threads`, nor on which members `genomes` holds (the others are regenerated).
     public static func compute(
         weights: [Int64], distribution: BernoulliDistribution, generation: Int, seed: UInt64,
         mirrored: Bool, threads: Int = 1, genomes: MemberGenomes<UInt64>? = nil
     ) -> BitStatistics {
-        let m = weights.count
-        let parts = Swift.max(1, Swift.min(threads, m))
-        let pieces = Parallel.map(count: parts) { part -> BitStatistics in
-            var s = BitStatistics(dimension: distribution.dimension, populationSize: m, mirrored: mirrored)
-            let lo = part * m / parts, hi = (part + 1) * m / parts
-            s.accumulate(
-                members: lo..<hi, weights: weights, distribution: distribution, generation: generation,
-                seed: seed, mirrored: mirrored, genomes: genomes)
-            return s
-        }
-        var total = pieces[0]
-        for piece in pieces.dropFirst() { total.merge(piece) }
-        return total
+        var s = BitStatistics(dimension: distribution.dimension, populationSize: weights.count, mirrored: mirrored)
+        s.accumulate(
+            members: 0..<weights.count, weights: weights, distribution: distribution, generation: generation,
+            seed: seed, mirrored: mirrored, genomes: genomes, threads: threads)
+        return s
     }
 }

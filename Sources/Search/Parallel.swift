@@ -19,4 +19,18 @@ enum Parallel {
         }
         return results.values.map { $0! }
     }
+
+    /// Runs `body(part, parts)` for part in 0 ..< parts (parts = max(count, 1)) on concurrent
+    /// threads, inline when there is one part.
+    static func forEach(count: Int, _ body: @Sendable (_ part: Int, _ parts: Int) -> Void) {
+        let parts = Swift.max(count, 1)
+        if parts == 1 { body(0, 1); return }
+        DispatchQueue.concurrentPerform(iterations: parts) { body($0, parts) }
+    }
+}
+
+/// A raw pointer handed to worker threads that write disjoint parts of it.
+struct SendablePointer<T>: @unchecked Sendable {
+    let pointer: UnsafeMutablePointer<T>
+    init(_ pointer: UnsafeMutablePointer<T>) { self.pointer = pointer }
 }
