@@ -119,6 +119,8 @@ where Strategy.GenomeElement == Network.GenomeElement {
     /// The current generation's member genomes as the workers sampled them (bit strategies), so
     /// that the update does not sample them again.
     let memberGenomes: MemberGenomes<Strategy.GenomeElement>?
+    /// The last rollouts' wall time and end (for the metrics' `wall_rollouts_s`, `wall_update_s`).
+    private var lastRollouts: (seconds: Double, end: UInt64)?
 
     init(config: TrainingConfig, spec: TaskSpec, directory: URL, isPrimary: Bool, strategy: Strategy,
          normalizer: ObservationNormalizer, envSteps: Int, episodes: Int, lastEvaluation: EvaluationSummary?,
@@ -172,8 +174,11 @@ where Strategy.GenomeElement == Network.GenomeElement {
     @discardableResult
     public func runGeneration() throws -> MetricsRecord {
         let request = generationRequest(members: Array(0..<config.population))
+        let start = DispatchTime.now().uptimeNanoseconds
         let outcomes = try distributor?.evaluateAll(request, local: evaluator, purpose: .population)
             ?? evaluator.evaluate(request)
+        let end = DispatchTime.now().uptimeNanoseconds
+        lastRollouts = (Double(end - start) / 1e9, end)
         let statistics = try distributor?.statistics(
             of: strategy, fitnesses: outcomes.map(\.fitness), threads: evaluator.threadCount, genomes: memberGenomes)
         return try finishGeneration(outcomes: outcomes, statistics: statistics)
@@ -187,6 +192,9 @@ where Strategy.GenomeElement == Network.GenomeElement {
     public func finishGeneration(outcomes: [MemberOutcome], statistics: Strategy.Statistics? = nil) throws -> MetricsRecord {
         precondition(outcomes.count == config.population, "finishGeneration needs one outcome per member, in member order")
         let fitnesses = outcomes.map(\.fitness)
+        let rollouts = lastRollouts
+        lastRollouts = nil
+        let updateStart = rollouts?.end ?? DispatchTime.now().uptimeNanoseconds
         let diagnostics: Diagnostics
         if let statistics {
             diagnostics = strategy.update(with: statistics)
@@ -195,6 +203,7 @@ where Strategy.GenomeElement == Network.GenomeElement {
                 with: strategy.statistics(fitnesses: fitnesses, threads: evaluator.threadCount, genomes: memberGenomes))
         }
         normalizer.update(withMembers: outcomes.map(\.observations))
+        let updateSeconds = Double(DispatchTime.now().uptimeNanoseconds - updateStart) / 1e9
         envSteps += outcomes.reduce(0) { $0 + $1.steps }
         episodes += outcomes.reduce(0) { $0 + $1.episodes }
         let g = strategy.generation
@@ -212,7 +221,10 @@ where Strategy.GenomeElement == Network.GenomeElement {
         record.append("fitness_max", finite.max().map(JSONValue.double) ?? .null)
         record.append("nonfinite_members", fitnesses.count - finite.count)
         // With a distributor the evaluation is a collective: every process takes part.
+        var evaluationSeconds: Double? = nil
         if (isPrimary || distributor != nil) && config.evalEvery > 0 && g % config.evalEvery == 0 {
+            let evaluationStart = DispatchTime.now().uptimeNanoseconds
+            defer { evaluationSeconds = Double(DispatchTime.now().uptimeNanoseconds - evaluationStart) / 1e9 }
             let evaluation = try evaluateDeterministic(generation: g)
             lastEvaluation = evaluation
             Self.appendEvaluation(evaluation, to: &record)
@@ -227,6 +239,10 @@ where Strategy.GenomeElement == Network.GenomeElement {
         let sessionSteps = envSteps - startSteps
         let elapsed = wall - wallOffset
         record.append("wall_steps_per_s", elapsed > 0 ? Double(sessionSteps) / elapsed : 0)
+        // Where this generation's time went (wall clock, like every "wall_" field).
+        if let rollouts { record.append("wall_rollouts_s", rollouts.seconds) }
+        record.append("wall_update_s", updateSeconds)
+        if let evaluationSeconds { record.append("wall_eval_s", evaluationSeconds) }
         try metrics?.append(record)
         if g % config.checkpointEvery == 0 {
             try writeCheckpoint()
