@@ -126,7 +126,8 @@ struct BitsetKernel: Sendable {
     ///
     /// Where both bits or neither are set the term is x_d * 0, which leaves a sum unchanged, so
     /// only `K+ & ~K-` (add x_d) and `K- & ~K+` (add -x_d) are applied; the result is identical to
-    /// the reference's.
+    /// the reference's. Each word's 64 neurons are one branch-free select per neuron, which the
+    /// compiler vectorizes (a scatter over the set bits measured slower).
     @inline(__always)
     func computeInputCurrent(connectivity k: UnsafePointer<UInt64>, inputCurrent iIn: UnsafeMutablePointer<Float>, observation x: UnsafePointer<Float>) {
         let n = self.n, w = self.w, d = self.d
@@ -138,18 +139,12 @@ struct BitsetKernel: Sendable {
             let minus = k + (d + row) * w
             for word in 0..<w {
                 let p = plus[word], m = minus[word]
+                if p == m { continue }
                 let base = iIn + word * 64
-                var add = p & ~m
-                while add != 0 {
-                    let b = add.trailingZeroBitCount
-                    base[b] = base[b] + xd
-                    add &= add &- 1
-                }
-                var subtract = m & ~p
-                while subtract != 0 {
-                    let b = subtract.trailingZeroBitCount
-                    base[b] = base[b] + negative
-                    subtract &= subtract &- 1
+                for b in 0..<64 {
+                    let pb = (p >> UInt64(b)) & 1, mb = (m >> UInt64(b)) & 1
+                    let sum = base[b]
+                    base[b] = pb == mb ? sum : (pb == 1 ? sum + xd : sum + negative)
                 }
             }
         }
