@@ -43,10 +43,20 @@ struct BitsetKernel: Sendable {
         excitatoryMask = mask
     }
 
-    /// Copies one member's packed connectivity into the kernel layout.
-    func relayout(packed: UnsafePointer<UInt64>, into out: UnsafeMutablePointer<UInt64>) {
+    /// Copies one member's packed connectivity into the kernel layout, and writes its input
+    /// connectivity as D x N Float32 signs `K+[d, j] - K-[d, j]` in {-1, 0, +1} (row-major) into
+    /// `inputSigns`, so that the input current is a plain multiply-add per neuron.
+    func relayout(packed: UnsafePointer<UInt64>, into out: UnsafeMutablePointer<UInt64>, inputSigns: UnsafeMutablePointer<Float>) {
         let words = shape.wordsPerMember
         out.update(from: packed, count: words)
+        for row in 0..<d {
+            let plus = packed + row * w, minus = packed + (d + row) * w
+            let signs = inputSigns + row * n
+            for j in 0..<n {
+                let p = (plus[j >> 6] &>> UInt64(j & 63)) & 1, m = (minus[j >> 6] &>> UInt64(j & 63)) & 1
+                signs[j] = Float(Int(p) - Int(m))
+            }
+        }
         let src = packed + recurrentWordOffset
         let dst = out + recurrentWordOffset
         for j in 0..<n {
@@ -78,6 +88,8 @@ struct BitsetKernel: Sendable {
         var groupUnions: UnsafeMutablePointer<UInt64>
         /// 1 where neuron j fired in the current substep, else 0 (N bytes).
         var fired: UnsafeMutablePointer<UInt8>
+        /// The readout's partial sums (`NetworkConstants.readoutLanes` floats).
+        var partialSums: UnsafeMutablePointer<Float>
         let n: Int
         let w: Int
 
@@ -93,6 +105,8 @@ struct BitsetKernel: Sendable {
             rateIncrement = .allocate(capacity: n)
             fired = .allocate(capacity: n)
             fired.initialize(repeating: 0, count: n)
+            partialSums = .allocate(capacity: NetworkConstants.readoutLanes)
+            partialSums.initialize(repeating: 0, count: NetworkConstants.readoutLanes)
             let dt = NetworkConstants.dt, oneMinusAlphaOut = 1 - NetworkConstants.alphaOut
             for j in 0..<n { rateIncrement[j] = oneMinusAlphaOut * (j < nE ? 1 : -1) / dt }
         }
@@ -105,48 +119,35 @@ struct BitsetKernel: Sendable {
             groupSizes.deallocate()
             groupUnions.deallocate()
             fired.deallocate()
+            partialSums.deallocate()
         }
     }
 
     /// One environment step of one member; returns the number of spikes in it.
     func envStep(
-        connectivity k: UnsafePointer<UInt64>, state: State, scratch: Scratch,
+        connectivity k: UnsafePointer<UInt64>, inputSigns: UnsafePointer<Float>, state: State, scratch: Scratch,
         observation x: UnsafePointer<Float>, output y: UnsafeMutablePointer<Float>
     ) -> Int {
-        computeInputCurrent(connectivity: k, inputCurrent: state.inputCurrent, observation: x)
+        computeInputCurrent(inputSigns: inputSigns, inputCurrent: state.inputCurrent, observation: x)
         var spikeCount = 0
         for _ in 0..<NetworkConstants.substepsPerEnvStep {
             spikeCount += substep(recurrent: k + recurrentWordOffset, state: state, scratch: scratch)
         }
-        readout(connectivity: k, rateTrace: state.rateTrace, output: y)
+        readout(connectivity: k, rateTrace: state.rateTrace, partialSums: scratch.partialSums, output: y)
         return spikeCount
     }
 
-    /// i_in[j] = R_in * sum_d x_d * (K+[d, j] - K-[d, j]), summed over d = 0 ..< D in order.
-    ///
-    /// Where both bits or neither are set the term is x_d * 0, which leaves a sum unchanged, so
-    /// only `K+ & ~K-` (add x_d) and `K- & ~K+` (add -x_d) are applied; the result is identical to
-    /// the reference's. Each word's 64 neurons are one branch-free select per neuron, which the
-    /// compiler vectorizes (a scatter over the set bits measured slower).
+    /// i_in[j] = R_in * sum_d x_d * (K+[d, j] - K-[d, j]), summed over d = 0 ..< D in order, with
+    /// the signs as Float32 {-1, 0, +1} (`relayout`): x_d * 1 and x_d * -1 are exact and x_d * 0
+    /// adds a zero that leaves the sum unchanged, so the result is the reference's bit for bit.
     @inline(__always)
-    func computeInputCurrent(connectivity k: UnsafePointer<UInt64>, inputCurrent iIn: UnsafeMutablePointer<Float>, observation x: UnsafePointer<Float>) {
-        let n = self.n, w = self.w, d = self.d
+    func computeInputCurrent(inputSigns: UnsafePointer<Float>, inputCurrent iIn: UnsafeMutablePointer<Float>, observation x: UnsafePointer<Float>) {
+        let n = self.n, d = self.d
         iIn.update(repeating: 0, count: n)
         for row in 0..<d {
             let xd = x[row]
-            let negative = -xd
-            let plus = k + row * w
-            let minus = k + (d + row) * w
-            for word in 0..<w {
-                let p = plus[word], m = minus[word]
-                if p == m { continue }
-                let base = iIn + word * 64
-                for b in 0..<64 {
-                    let pb = (p >> UInt64(b)) & 1, mb = (m >> UInt64(b)) & 1
-                    let sum = base[b]
-                    base[b] = pb == mb ? sum : (pb == 1 ? sum + xd : sum + negative)
-                }
-            }
+            let signs = inputSigns + row * n
+            for j in 0..<n { iIn[j] = iIn[j] + xd * signs[j] }
         }
         let rIn = self.rIn
         for j in 0..<n { iIn[j] = NetworkConstants.flushSubnormal(rIn * iIn[j]) }
@@ -264,22 +265,30 @@ struct BitsetKernel: Sendable {
         return spikeCount
     }
 
-    /// y[a] = R_out * sum_j r[j] * K_out[j, a], summed over j in order; terms r[j] * 0 leave the
-    /// sum unchanged and are skipped.
+    /// y[a] = R_out * sum_j r[j] * K_out[j, a] in the lane-blocked order of
+    /// `NetworkConstants.readoutLanes` (16 partial sums over j = l, l + 16, l + 32, ..., then
+    /// added left to right), as the reference does. Terms r[j] * 0 leave a sum unchanged, so a
+    /// partial sum takes r[j] only where the bit is set.
     @inline(__always)
-    func readout(connectivity k: UnsafePointer<UInt64>, rateTrace r: UnsafePointer<Float>, output y: UnsafeMutablePointer<Float>) {
+    func readout(
+        connectivity k: UnsafePointer<UInt64>, rateTrace r: UnsafePointer<Float>,
+        partialSums partial: UnsafeMutablePointer<Float>, output y: UnsafeMutablePointer<Float>
+    ) {
         let rOut = self.rOut
+        let lanes = NetworkConstants.readoutLanes
         for action in 0..<a {
             let row = k + readoutWordOffset + action * w
-            var sum: Float = 0
-            for word in 0..<w {
-                var bits = row[word]
-                let base = r + word * 64
-                while bits != 0 {
-                    sum = sum + base[bits.trailingZeroBitCount]
-                    bits &= bits &- 1
+            partial.update(repeating: 0, count: lanes)
+            for block in 0..<(n / lanes) {
+                let bits = UInt32(truncatingIfNeeded: row[block >> 2] &>> UInt64(16 * (block & 3)))
+                let values = r + block * lanes
+                for l in 0..<16 {
+                    let sum = partial[l]
+                    partial[l] = (bits &>> UInt32(l)) & 1 == 1 ? sum + values[l] : sum
                 }
             }
+            var sum: Float = 0
+            for l in 0..<lanes { sum = sum + partial[l] }
             y[action] = rOut * sum
         }
     }

@@ -5,6 +5,8 @@ final class BitsetStorage: @unchecked Sendable {
     let kernel: BitsetKernel
     let members: Int
     let connectivity: UnsafeMutablePointer<UInt64>
+    /// Per member: K_in as D x N Float32 signs (`BitsetKernel.relayout`).
+    let inputSigns: UnsafeMutablePointer<Float>
     let membrane: UnsafeMutablePointer<Float>
     let synapticCurrent: UnsafeMutablePointer<Float>
     let rateTrace: UnsafeMutablePointer<Float>
@@ -20,6 +22,8 @@ final class BitsetStorage: @unchecked Sendable {
         let n = shape.neurons, w = shape.wordsPerRow
         connectivity = .allocate(capacity: members * shape.wordsPerMember)
         connectivity.initialize(repeating: 0, count: members * shape.wordsPerMember)
+        inputSigns = .allocate(capacity: members * shape.observationSize * n)
+        inputSigns.initialize(repeating: 0, count: members * shape.observationSize * n)
         membrane = .allocate(capacity: members * n)
         membrane.initialize(repeating: 0, count: members * n)
         synapticCurrent = .allocate(capacity: members * n)
@@ -38,6 +42,7 @@ final class BitsetStorage: @unchecked Sendable {
         let other = BitsetStorage(shape: kernel.shape, members: members)
         let n = kernel.n, w = kernel.w
         other.connectivity.update(from: connectivity, count: members * kernel.shape.wordsPerMember)
+        other.inputSigns.update(from: inputSigns, count: members * kernel.d * n)
         other.membrane.update(from: membrane, count: members * n)
         other.synapticCurrent.update(from: synapticCurrent, count: members * n)
         other.rateTrace.update(from: rateTrace, count: members * n)
@@ -49,6 +54,7 @@ final class BitsetStorage: @unchecked Sendable {
 
     deinit {
         connectivity.deallocate()
+        inputSigns.deallocate()
         membrane.deallocate()
         synapticCurrent.deallocate()
         rateTrace.deallocate()
@@ -66,7 +72,9 @@ final class BitsetStorage: @unchecked Sendable {
     }
 
     func load(member: Int, packed: UnsafePointer<UInt64>) {
-        kernel.relayout(packed: packed, into: connectivity + member * kernel.shape.wordsPerMember)
+        kernel.relayout(
+            packed: packed, into: connectivity + member * kernel.shape.wordsPerMember,
+            inputSigns: inputSigns + member * kernel.d * kernel.n)
     }
 
     func reset(member: Int, initialMembrane: UnsafePointer<Float>) {
@@ -81,7 +89,8 @@ final class BitsetStorage: @unchecked Sendable {
 
     func step(member: Int, observation: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>) {
         lastStepSpikeCounts[member] = kernel.envStep(
-            connectivity: connectivity + member * kernel.shape.wordsPerMember, state: state(member),
+            connectivity: connectivity + member * kernel.shape.wordsPerMember,
+            inputSigns: inputSigns + member * kernel.d * kernel.n, state: state(member),
             scratch: scratch, observation: observation, output: output)
     }
 
@@ -100,12 +109,14 @@ final class BitsetStorage: @unchecked Sendable {
 /// The bitset implementation of the network of RSNN.md for one member, for rollouts: the spikes
 /// and K_h live in 64-bit words and the recurrent input of neuron j is
 /// `count[j] = popcount(S_E & C_E[j]) - popcount(S_I & C_I[j])` (summed over the N/64 words),
-/// then `i_syn[j] = alpha_syn * i_syn[j] + R_h * Float(count[j])`. The input current and the
-/// readout are masked float sums computed once per environment step.
+/// then `i_syn[j] = alpha_syn * i_syn[j] + R_h * Float(count[j])`. The input current (a
+/// multiply-add with the K_in signs as Float32) and the readout (masked float sums) run once per
+/// environment step.
 ///
 /// It is bit-identical to `ReferenceNetwork` (every y, spike and state variable): the recurrent
-/// count is an exact integer, the input current is summed over d = 0 ..< D and the readout over
-/// j = 0 ..< N in the same order as the reference, and no multiply-add is fused.
+/// count is an exact integer, the input current is summed over d = 0 ..< D and the readout in
+/// the lane-blocked order of `NetworkConstants.readoutLanes`, as in the reference, and no
+/// multiply-add is fused.
 ///
 /// Reuse one value across members and episodes: `load(connectivity:)`, `reset(initialMembrane:)`
 /// and `step(observation:output:)` allocate nothing.

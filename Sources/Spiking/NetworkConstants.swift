@@ -65,6 +65,13 @@ public enum NetworkConstants {
         Float(readoutGain * (1.0 / (expectedDensity * Double(n))).squareRoot())
     }
 
+    /// The readout's summation order: `y[a] = R_out * (s_0 + s_1 + ... + s_15)` added left to
+    /// right, with `s_l = sum_b r[16 b + l] * K_out[16 b + l, a]` over b = 0 ..< N/16 in order
+    /// (N is a multiple of 64). Sixteen independent sums vectorize; one sum over j would be a
+    /// chain of N dependent additions. Every implementation uses this order, so all agree bit
+    /// for bit.
+    public static let readoutLanes = 16
+
     /// The flush of a state value: `x`, or +0 where `|x| < 2^-126` (the smallest normal Float32),
     /// applied to i_in after it is computed and to i_syn, v and r after every substep update
     /// (i_syn before v uses it).

@@ -3,8 +3,9 @@
 /// It unpacks the connection bits into Float32 matrices of 0 and 1 and follows the equations of
 /// "One environment step" literally. It is the reference that `BitsetNetwork` is tested against
 /// bit for bit: every sum here is either an exact integer (the recurrent input) or summed in the
-/// same order as the bitset kernel (the input current over d = 0 ..< D, the readout over
-/// j = 0 ..< N), and no multiply-add is fused.
+/// same order as the bitset kernel (the input current over d = 0 ..< D, the readout in the
+/// lane-blocked order of `NetworkConstants.readoutLanes`), and no multiply-add is fused. State
+/// values below 2^-126 are flushed to zero (`NetworkConstants.flushSubnormal`).
 public struct ReferenceNetwork: Sendable {
     public let shape: NetworkShape
 
@@ -140,12 +141,17 @@ public struct ReferenceNetwork: Sendable {
         }
         lastStepSpikeCount = spikeCount
 
-        // 3. y[a] = R_out * sum_j r[j] * K_out[j, a], summed over j in order.
+        // 3. y[a] = R_out * sum_j r[j] * K_out[j, a], in the order of
+        //    `NetworkConstants.readoutLanes`: 16 partial sums s_l over j = l, l + 16, ..., then
+        //    s_0 + s_1 + ... + s_15 left to right.
+        let lanes = NetworkConstants.readoutLanes
         for action in 0..<a {
-            var sum: Float = 0
+            var partial = [Float](repeating: 0, count: lanes)
             for j in 0..<n {
-                sum = sum + rateTrace[j] * readoutWeights[j * a + action]
+                partial[j % lanes] = partial[j % lanes] + rateTrace[j] * readoutWeights[j * a + action]
             }
+            var sum: Float = 0
+            for l in 0..<lanes { sum = sum + partial[l] }
             y[action] = rOut * sum
         }
     }
