@@ -85,7 +85,9 @@ public enum NetworkConstants {
     /// that does not sit within 2^-126 of the threshold.
     @inlinable @inline(__always)
     public static func flushSubnormal(_ x: Float) -> Float {
-        Swift.abs(x) < Float.leastNormalMagnitude ? 0 : x
+        // |x| < 2^-126 exactly when the exponent field is zero (subnormals and +-0); one bit test
+        // per lane when vectorized.
+        x.bitPattern & 0x7F80_0000 == 0 ? 0 : x
     }
 
     /// Writes the initial membrane potentials of one member:
