@@ -129,14 +129,17 @@ public struct SATRStrategy: BitSearchStrategy {
         return total
     }
 
-    /// `KL(clip(rho + eta v) || rho)` summed over bits.
+    /// `KL(clip(rho + eta v) || rho)` summed over bits (in `Parallel.orderedSum`'s fixed
+    /// association: blocks of 8192 bits on concurrent threads, the same result for any count).
     static func klOfStep(_ eta: Double, _ v: [Double], _ rho: [Double], _ lo: Double, _ hi: Double) -> Double {
-        var total = 0.0
-        for i in 0..<rho.count where v[i] != 0 {
-            let p = Swift.min(Swift.max(rho[i] + eta * v[i], lo), hi)
-            total += BernoulliDistribution.klTerm(p, rho[i])
+        Parallel.orderedSum(count: rho.count) { range in
+            var total = 0.0
+            for i in range where v[i] != 0 {
+                let p = Swift.min(Swift.max(rho[i] + eta * v[i], lo), hi)
+                total += BernoulliDistribution.klTerm(p, rho[i])
+            }
+            return total
         }
-        return total
     }
 
     /// The largest `eta` in `[0, etaMax]` with `KL(clip(rho + eta v) || rho) <= budget`, and its KL.
