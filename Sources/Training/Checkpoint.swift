@@ -128,7 +128,8 @@ public struct Checkpoint: Codable, Sendable, Equatable {
 
     static func encoder() -> JSONEncoder {
         let e = JSONEncoder()
-        e.outputFormatting = [.sortedKeys]
+        // Base64 arrays (PackedDoubles) contain "/", which JSON need not escape.
+        e.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         e.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
         return e
     }

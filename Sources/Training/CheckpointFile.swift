@@ -58,11 +58,13 @@ public enum CheckpointFile {
 
     /// FNV-1a, 64-bit: `h = 0xcbf29ce484222325; for b in bytes { h = (h ^ b) * 0x100000001b3 }`.
     public static func fnv1a64(_ data: Data) -> UInt64 {
-        var h: UInt64 = 0xcbf2_9ce4_8422_2325
-        for b in data {
-            h = (h ^ UInt64(b)) &* 0x0000_0100_0000_01b3
+        data.withUnsafeBytes { (bytes: UnsafeRawBufferPointer) -> UInt64 in
+            var h: UInt64 = 0xcbf2_9ce4_8422_2325
+            for b in bytes {
+                h = (h ^ UInt64(b)) &* 0x0000_0100_0000_01b3
+            }
+            return h
         }
-        return h
     }
 
     static func appendLittleEndian<T: FixedWidthInteger>(_ value: T, to data: inout Data) {
