@@ -22,8 +22,11 @@ struct BenchTrain: ParsableCommand {
         Alternating per generation exposes all three to the same machine load. \
         ratio = training env steps/s / raw env steps/s, over all generations (the time of a \
         generation runs from the end of the previous one's raw stepping, the first from the \
-        start of the run, so setup counts). The target on Hopper-v5 with 2 threads is >= 0.85: \
-        network, sampling, normalization and the update together cost under 15%.
+        start of the run, so setup counts). --repeats R runs the whole measurement R times (a \
+        fresh training run each time) and reports each repeat's ratio, their median, and the \
+        ratio over all of them; on a shared machine single ratios scatter by 10% or more. The \
+        target on Hopper-v5 with 2 threads is >= 0.85: network, sampling, normalization and the \
+        update together cost under 15%.
         """)
 
     @Option(help: "Task id.")
@@ -40,10 +43,13 @@ struct BenchTrain: ParsableCommand {
     var algo: Algorithm = .satr
     @Option(help: "Run seed.")
     var seed: UInt64 = 0
+    @Option(help: "Repeat the whole measurement this many times.")
+    var repeats: Int = 1
     @Flag(help: "Print one JSON object.")
     var json = false
 
     func validate() throws {
+        guard repeats >= 1 else { throw ValidationError("--repeats must be at least 1") }
         guard population >= 2 else { throw ValidationError("--population must be at least 2") }
         guard generations >= 1 else { throw ValidationError("--generations must be at least 1") }
         guard threads >= 0 else { throw ValidationError("--threads must be >= 0") }
@@ -85,25 +91,16 @@ struct BenchTrain: ParsableCommand {
         _ = try raw.run(steps: 2000)
         _ = try rawWithNetwork?.run(steps: 2000)
 
-        var rows: [(steps: Int, train: Double, raw: Double, rawWithNetwork: Double?)] = []
-        var failure: Error? = nil
-        var lastSteps = 0
-        var mark = DispatchTime.now().uptimeNanoseconds
-        _ = try Trainer.train(config: config, directory: directory) { report in
-            let trainSeconds = Double(DispatchTime.now().uptimeNanoseconds - mark) / 1e9
-            let steps = report.envSteps - lastSteps
-            lastSteps = report.envSteps
-            do {
-                let rawSeconds = try raw.run(steps: steps)
-                let networkSeconds = try rawWithNetwork?.run(steps: steps)
-                rows.append((steps, trainSeconds, rawSeconds, networkSeconds))
-            } catch {
-                if failure == nil { failure = error }
-            }
-            mark = DispatchTime.now().uptimeNanoseconds
+        var rows: [Row] = []
+        var repeatRatios: [Double] = []
+        for pass in 0..<repeats {
+            let mine = try Self.interleaved(
+                config: config, directory: directory.appendingPathComponent("pass-\(pass)"),
+                raw: raw, rawWithNetwork: rawWithNetwork)
+            rows += mine
+            repeatRatios.append(mine.reduce(0) { $0 + $1.raw } / mine.reduce(0) { $0 + $1.train })
         }
-        if let failure { throw failure }
-        guard !rows.isEmpty else { throw CLIError(message: "the training run reported no generations") }
+        let median = repeatRatios.sorted()[repeatRatios.count / 2]
 
         let steps = rows.reduce(0) { $0 + $1.steps }
         let trainSeconds = rows.reduce(0) { $0 + $1.train }
@@ -127,6 +124,9 @@ struct BenchTrain: ParsableCommand {
         r.append("raw_steps_per_s", rawRate)
         r.append("ratio", trainRate / rawRate)
         r.append("ratio_per_generation", .array(perGeneration.map(JSONValue.double)))
+        r.append("repeats", repeats)
+        r.append("ratio_per_repeat", .array(repeatRatios.map(JSONValue.double)))
+        r.append("ratio_median", median)
         if let networkRate {
             r.append("raw_with_network_steps_per_s", networkRate)
             r.append("raw_with_network_ratio", networkRate / rawRate)
@@ -141,10 +141,45 @@ struct BenchTrain: ParsableCommand {
             raw env:       \(formatCount(rawRate)) env steps/s (the same steps, interleaved per generation)
             ratio:         \(String(format: "%.3f", trainRate / rawRate)) (per generation \(perGeneration.map { String(format: "%.3f", $0) }.joined(separator: ", ")))
             """)
+            if repeats > 1 {
+                print("repeats:       \(repeatRatios.map { String(format: "%.3f", $0) }.joined(separator: ", ")); median \(String(format: "%.3f", median))")
+            }
             if let networkRate {
                 print("raw env + network: \(formatCount(networkRate)) env steps/s (\(String(format: "%.3f", networkRate / rawRate)) of raw); training loop / that = \(String(format: "%.3f", trainRate / networkRate))")
             }
         }
+    }
+}
+
+extension BenchTrain {
+    /// One generation's measurement: its env steps, the training's wall seconds for them, and
+    /// the raw loop's (and the raw loop with the network's) seconds for as many steps.
+    typealias Row = (steps: Int, train: Double, raw: Double, rawWithNetwork: Double?)
+
+    /// One training run with raw stepping after each generation (see the discussion above).
+    static func interleaved(
+        config: TrainingConfig, directory: URL, raw: RawStepping, rawWithNetwork: RawStepping?
+    ) throws -> [Row] {
+        var rows: [Row] = []
+        var failure: Error? = nil
+        var lastSteps = 0
+        var mark = DispatchTime.now().uptimeNanoseconds
+        _ = try Trainer.train(config: config, directory: directory) { report in
+            let trainSeconds = Double(DispatchTime.now().uptimeNanoseconds - mark) / 1e9
+            let steps = report.envSteps - lastSteps
+            lastSteps = report.envSteps
+            do {
+                let rawSeconds = try raw.run(steps: steps)
+                let networkSeconds = try rawWithNetwork?.run(steps: steps)
+                rows.append((steps, trainSeconds, rawSeconds, networkSeconds))
+            } catch {
+                if failure == nil { failure = error }
+            }
+            mark = DispatchTime.now().uptimeNanoseconds
+        }
+        if let failure { throw failure }
+        guard !rows.isEmpty else { throw CLIError(message: "the training run reported no generations") }
+        return rows
     }
 }
 
