@@ -113,6 +113,9 @@ public struct Checkpoint: Codable, Sendable, Equatable {
     public var normalizer: ObservationNormalizer
     /// The last scheduled evaluation of the deterministic network, if any.
     public var lastEvaluation: EvaluationSummary?
+    /// The scheduled evaluation with the highest mean return so far (absent in checkpoints of
+    /// runs without evaluations, and in those written before it existed).
+    public var bestEvaluation: EvaluationSummary?
     /// Wall-clock seconds of training when the checkpoint was written (the only
     /// non-deterministic field).
     public var wallSeconds: Double
@@ -120,6 +123,7 @@ public struct Checkpoint: Codable, Sendable, Equatable {
     enum CodingKeys: String, CodingKey {
         case config, task, observationSize = "observation_size", actionSize = "action_size", neurons, generation
         case envSteps = "env_steps", episodes, optimizer, normalizer, lastEvaluation = "last_evaluation"
+        case bestEvaluation = "best_evaluation"
         case wallSeconds = "wall_seconds"
     }
 

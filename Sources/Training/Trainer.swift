@@ -122,19 +122,22 @@ public enum Trainer {
             let shape = try NetworkShape(observationSize: spec.observationSize, actionSize: spec.actionSize, neurons: config.neurons)
             return try bitsetRun(config: config, spec: spec, shape: shape, directory: directory, strategy: SATRStrategy(state: state),
                                  normalizer: normalizer, envSteps: checkpoint.envSteps, episodes: checkpoint.episodes,
-                                 lastEvaluation: checkpoint.lastEvaluation, wallOffset: checkpoint.wallSeconds,
+                                 lastEvaluation: checkpoint.lastEvaluation, bestEvaluation: checkpoint.bestEvaluation,
+                                 wallOffset: checkpoint.wallSeconds,
                                  distributor: distributor).run(progress: progress)
         case .ec(let state):
             let shape = try NetworkShape(observationSize: spec.observationSize, actionSize: spec.actionSize, neurons: config.neurons)
             return try bitsetRun(config: config, spec: spec, shape: shape, directory: directory, strategy: ECStrategy(state: state),
                                  normalizer: normalizer, envSteps: checkpoint.envSteps, episodes: checkpoint.episodes,
-                                 lastEvaluation: checkpoint.lastEvaluation, wallOffset: checkpoint.wallSeconds,
+                                 lastEvaluation: checkpoint.lastEvaluation, bestEvaluation: checkpoint.bestEvaluation,
+                                 wallOffset: checkpoint.wallSeconds,
                                  distributor: distributor).run(progress: progress)
         case .es(let state):
             let shape = try DenseSNNShape(observationSize: spec.observationSize, actionSize: spec.actionSize, neurons: config.neurons)
             return try denseRun(config: config, spec: spec, shape: shape, directory: directory, strategy: GaussianESStrategy(state: state),
                                 normalizer: normalizer, envSteps: checkpoint.envSteps, episodes: checkpoint.episodes,
-                                lastEvaluation: checkpoint.lastEvaluation, wallOffset: checkpoint.wallSeconds,
+                                lastEvaluation: checkpoint.lastEvaluation, bestEvaluation: checkpoint.bestEvaluation,
+                                 wallOffset: checkpoint.wallSeconds,
                                  distributor: distributor).run(progress: progress)
         }
     }
@@ -169,13 +172,14 @@ public enum Trainer {
 
     static func bitsetRun<S: CheckpointableStrategy>(
         config: TrainingConfig, spec: TaskSpec, shape: NetworkShape, directory: URL, strategy: S,
-        normalizer: ObservationNormalizer, envSteps: Int, episodes: Int, lastEvaluation: EvaluationSummary?, wallOffset: Double,
-        distributor: (any GenerationDistributor)? = nil
+        normalizer: ObservationNormalizer, envSteps: Int, episodes: Int, lastEvaluation: EvaluationSummary?,
+        bestEvaluation: EvaluationSummary? = nil, wallOffset: Double, distributor: (any GenerationDistributor)? = nil
     ) throws -> TrainingRun<S, BitsetRolloutNetwork> where S.GenomeElement == UInt64 {
         try TrainingRun<S, BitsetRolloutNetwork>(
             config: config, spec: spec, directory: directory, isPrimary: distributor?.isPrimary ?? true,
             strategy: strategy, normalizer: normalizer,
-            envSteps: envSteps, episodes: episodes, lastEvaluation: lastEvaluation, wallOffset: wallOffset,
+            envSteps: envSteps, episodes: episodes, lastEvaluation: lastEvaluation, bestEvaluation: bestEvaluation,
+            wallOffset: wallOffset,
             makeNetwork: { BitsetRolloutNetwork(shape: shape) },
             makePolicy: { strategy, normalization, spec in
                 let words = strategy.mostLikely()
@@ -186,13 +190,14 @@ public enum Trainer {
 
     static func denseRun(
         config: TrainingConfig, spec: TaskSpec, shape: DenseSNNShape, directory: URL, strategy: GaussianESStrategy,
-        normalizer: ObservationNormalizer, envSteps: Int, episodes: Int, lastEvaluation: EvaluationSummary?, wallOffset: Double,
-        distributor: (any GenerationDistributor)? = nil
+        normalizer: ObservationNormalizer, envSteps: Int, episodes: Int, lastEvaluation: EvaluationSummary?,
+        bestEvaluation: EvaluationSummary? = nil, wallOffset: Double, distributor: (any GenerationDistributor)? = nil
     ) throws -> TrainingRun<GaussianESStrategy, DenseRolloutNetwork> {
         try TrainingRun<GaussianESStrategy, DenseRolloutNetwork>(
             config: config, spec: spec, directory: directory, isPrimary: distributor?.isPrimary ?? true,
             strategy: strategy, normalizer: normalizer,
-            envSteps: envSteps, episodes: episodes, lastEvaluation: lastEvaluation, wallOffset: wallOffset,
+            envSteps: envSteps, episodes: episodes, lastEvaluation: lastEvaluation, bestEvaluation: bestEvaluation,
+            wallOffset: wallOffset,
             makeNetwork: { DenseRolloutNetwork(shape: shape) },
             makePolicy: { strategy, normalization, spec in
                 let weights = strategy.mostLikely()

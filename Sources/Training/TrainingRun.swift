@@ -25,6 +25,10 @@ public struct TrainingResult: Sendable {
     public var envSteps: Int
     public var evaluation: EvaluationSummary
     public var policyPath: URL
+    /// The scheduled evaluation with the highest mean return, and `policy_best.json` of it (nil
+    /// when the run scheduled no evaluation).
+    public var bestEvaluation: EvaluationSummary?
+    public var bestPolicyPath: URL?
     public var metricsPath: URL
     public var checkpointPath: URL
     public var wallSeconds: Double
@@ -37,6 +41,8 @@ public enum RunFiles {
     public static let evaluation = "evaluation.json"
     public static let checkpoint = Checkpoint.fileName
     public static let policy = PolicyFile.fileName
+    /// The deterministic policy at the scheduled evaluation with the highest mean return so far.
+    public static let bestPolicy = "policy_best.json"
 }
 
 extension TrainingConfig {
@@ -105,6 +111,10 @@ where Strategy.GenomeElement == Network.GenomeElement {
     public private(set) var envSteps: Int
     public private(set) var episodes: Int
     public private(set) var lastEvaluation: EvaluationSummary?
+    /// The scheduled evaluation with the highest mean return so far (the first of equals); its
+    /// policy is `policy_best.json`. Only scheduled evaluations count, so that a resumed run keeps
+    /// the same best as an uninterrupted one.
+    public private(set) var bestEvaluation: EvaluationSummary?
     /// Evaluates the members (threads here; a distributed driver may use its own).
     public let evaluator: ThreadedPopulationEvaluator<Worker>
     /// When set (MPI runs), shares every evaluation among the processes (see `GenerationDistributor`).
@@ -124,6 +134,7 @@ where Strategy.GenomeElement == Network.GenomeElement {
 
     init(config: TrainingConfig, spec: TaskSpec, directory: URL, isPrimary: Bool, strategy: Strategy,
          normalizer: ObservationNormalizer, envSteps: Int, episodes: Int, lastEvaluation: EvaluationSummary?,
+         bestEvaluation: EvaluationSummary? = nil,
          wallOffset: Double, makeNetwork: @escaping () throws -> Network,
          makePolicy: @escaping (Strategy, FrozenNormalization, TaskSpec) throws -> PolicyFile.Builder,
          distributor: (any GenerationDistributor)? = nil) throws {
@@ -137,6 +148,7 @@ where Strategy.GenomeElement == Network.GenomeElement {
         self.envSteps = envSteps
         self.episodes = episodes
         self.lastEvaluation = lastEvaluation
+        self.bestEvaluation = bestEvaluation
         self.wallOffset = wallOffset
         self.makePolicy = makePolicy
         startSteps = envSteps
@@ -227,6 +239,10 @@ where Strategy.GenomeElement == Network.GenomeElement {
             defer { evaluationSeconds = Double(DispatchTime.now().uptimeNanoseconds - evaluationStart) / 1e9 }
             let evaluation = try evaluateDeterministic(generation: g)
             lastEvaluation = evaluation
+            if bestEvaluation.map({ evaluation.mean > $0.mean }) ?? evaluation.mean.isFinite {
+                bestEvaluation = evaluation
+                if isPrimary { try writePolicy(named: RunFiles.bestPolicy, evaluation: evaluation) }
+            }
             Self.appendEvaluation(evaluation, to: &record)
         }
         guard isPrimary else { return record }
@@ -277,6 +293,7 @@ where Strategy.GenomeElement == Network.GenomeElement {
             config: config.identity, task: spec.id, observationSize: spec.observationSize, actionSize: spec.actionSize,
             neurons: config.neurons, generation: strategy.generation, envSteps: envSteps, episodes: episodes,
             optimizer: Strategy.wrap(strategy.state), normalizer: normalizer, lastEvaluation: lastEvaluation,
+            bestEvaluation: bestEvaluation,
             wallSeconds: wallSeconds)
     }
 
@@ -286,19 +303,21 @@ where Strategy.GenomeElement == Network.GenomeElement {
         guard isPrimary else { return }
         try metrics?.synchronize()
         try checkpoint().write(to: directory.appendingPathComponent(RunFiles.checkpoint))
-        try writePolicy()
+        try writePolicy(evaluation: lastEvaluation)
         lastCheckpointGeneration = strategy.generation
     }
 
-    func writePolicy() throws {
+    /// Writes the current deterministic policy to `name` in the run directory, with `evaluation`'s
+    /// mean as its eval return when it belongs to the current generation.
+    func writePolicy(named name: String = RunFiles.policy, evaluation: EvaluationSummary?) throws {
         let builder = try makePolicy(strategy, normalizer.frozen(), spec)
         let provenance = PolicyFile.Provenance(
             algo: config.algo.rawValue, seed: config.seed, generation: strategy.generation, envSteps: envSteps,
-            evalReturnMean: lastEvaluation.flatMap { $0.generation == strategy.generation ? $0.mean : nil })
+            evalReturnMean: evaluation.flatMap { $0.generation == strategy.generation ? $0.mean : nil })
         var policy = builder(provenance)
         policy.resetNoiseScale = config.resetNoiseScale
         policy.terminateWhenUnhealthy = config.terminateWhenUnhealthy
-        try AtomicFile.write(try policy.jsonData(), to: directory.appendingPathComponent(RunFiles.policy))
+        try AtomicFile.write(try policy.jsonData(), to: directory.appendingPathComponent(name))
     }
 
     /// Trains until `config.generations` generations are complete, then evaluates the final
@@ -333,15 +352,14 @@ where Strategy.GenomeElement == Network.GenomeElement {
         // The final policy carries the final evaluation.
         let wall = wallSeconds
         if isPrimary {
-            let saved = lastEvaluation
-            lastEvaluation = final
-            try writePolicy()
-            lastEvaluation = saved
+            try writePolicy(evaluation: final)
             try Self.writeEvaluation(final, envSteps: envSteps, wallSeconds: wall, to: directory.appendingPathComponent(RunFiles.evaluation))
         }
         return TrainingResult(
             directory: directory, generation: g, envSteps: envSteps, evaluation: final,
             policyPath: directory.appendingPathComponent(RunFiles.policy),
+            bestEvaluation: bestEvaluation,
+            bestPolicyPath: bestEvaluation == nil ? nil : directory.appendingPathComponent(RunFiles.bestPolicy),
             metricsPath: directory.appendingPathComponent(RunFiles.metrics),
             checkpointPath: directory.appendingPathComponent(RunFiles.checkpoint), wallSeconds: wall)
     }

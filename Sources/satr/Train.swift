@@ -142,8 +142,11 @@ struct Train: ParsableCommand {
         Trained \(result.generation) generations (\(formatCount(Double(result.envSteps))) env steps) in \(formatDuration(result.wallSeconds)).
         Eval return of the deterministic policy: \(format(e.mean)) +- \(format(e.standardDeviation)) over \(e.returns.count) episodes (min \(format(e.minimum)), max \(format(e.maximum)), mean length \(format(e.meanLength)))
         Policy:  \(result.policyPath.path)
-        Metrics: \(result.metricsPath.path)
         """)
+        if let best = result.bestEvaluation, let path = result.bestPolicyPath {
+            print("Best:    \(path.path) (eval return \(format(best.mean)) +- \(format(best.standardDeviation)) at generation \(best.generation), the highest of the scheduled evaluations)")
+        }
+        print("Metrics: \(result.metricsPath.path)")
         if let plot { print("Plot:    \(plot)") }
     }
 }

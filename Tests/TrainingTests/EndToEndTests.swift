@@ -67,6 +67,9 @@ final class EndToEndTrainingTests: XCTestCase {
         let policyA = try Data(contentsOf: a.appendingPathComponent(RunFiles.policy))
         XCTAssertEqual(try Data(contentsOf: b.appendingPathComponent(RunFiles.policy)), policyA)
         XCTAssertEqual(try Data(contentsOf: c.appendingPathComponent(RunFiles.policy)), policyA)
+        let bestA = try Data(contentsOf: a.appendingPathComponent(RunFiles.bestPolicy))
+        XCTAssertEqual(try Data(contentsOf: b.appendingPathComponent(RunFiles.bestPolicy)), bestA, "best policy after resume")
+        XCTAssertEqual(try Data(contentsOf: c.appendingPathComponent(RunFiles.bestPolicy)), bestA)
     }
 
     /// A run interrupted after its last checkpoint (metrics lines past it, a partial last line)
@@ -110,6 +113,24 @@ final class EndToEndTrainingTests: XCTestCase {
         let again = try PolicyEvaluation.evaluate(policy: policy, episodes: 4, seed: config.seed, generation: 16, threads: 2,
                                                   options: policy.environmentOptions)
         XCTAssertEqual(again.returns, result.evaluation.returns)
+        // policy_best.json is the policy of the scheduled evaluation with the highest mean (the
+        // first of equals), and evaluates to that evaluation's returns.
+        let scheduled = rows.compactMap { row -> (generation: Int, mean: Double)? in
+            guard let mean = (row["eval_return_mean"] as? NSNumber)?.doubleValue,
+                  let g = (row["generation"] as? NSNumber)?.intValue else { return nil }
+            return (g, mean)
+        }
+        XCTAssertEqual(scheduled.count, 4)
+        let top = try XCTUnwrap(scheduled.max { $0.mean < $1.mean || ($0.mean == $1.mean && $0.generation > $1.generation) })
+        let best = try XCTUnwrap(result.bestEvaluation)
+        XCTAssertEqual(best.generation, top.generation)
+        XCTAssertEqual(best.mean, top.mean)
+        let bestPolicy = try PolicyFile.load(path: dir.appendingPathComponent(RunFiles.bestPolicy).path)
+        XCTAssertEqual(bestPolicy.training.generation, top.generation)
+        XCTAssertEqual(bestPolicy.training.evalReturnMean, top.mean)
+        let bestAgain = try PolicyEvaluation.evaluate(policy: bestPolicy, episodes: 4, seed: config.seed, generation: top.generation,
+                                                      threads: 2, options: bestPolicy.environmentOptions)
+        XCTAssertEqual(bestAgain.returns, best.returns)
         // Metrics hold every field the issue asks for.
         let last = try XCTUnwrap(rows.last)
         for key in ["generation", "env_steps", "wall_s", "fitness_mean", "fitness_max", "fitness_min", "fitness_std",
