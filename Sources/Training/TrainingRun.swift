@@ -155,7 +155,10 @@ where Strategy.GenomeElement == Network.GenomeElement {
         startGeneration = strategy.generation
         lastCheckpointGeneration = strategy.generation
         let genomeCount = strategy.genomeCount
-        memberGenomes = Strategy.reusesMemberGenomes
+        // Kept only while the store stays modest (512 MiB: e.g. 16k Humanoid members); beyond
+        // that the statistics regenerate the members, which gives the same result.
+        let storeBytes = config.population * genomeCount * MemoryLayout<Strategy.GenomeElement>.stride
+        memberGenomes = Strategy.reusesMemberGenomes && storeBytes <= 512 << 20
             ? MemberGenomes(members: config.population, genomeCount: genomeCount) : nil
         let options = config.environmentOptions
         evaluator = try ThreadedPopulationEvaluator(threads: config.resolvedThreads) {
