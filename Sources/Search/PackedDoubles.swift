@@ -4,8 +4,9 @@ import Foundation
 /// bit patterns, 8 little-endian bytes per value, in order.
 ///
 /// The optimizer states hold several arrays of one value per searched parameter (72k for a
-/// Hopper network); written as JSON number arrays they dominated a checkpoint's cost (measured:
-/// about 0.3 s per SATR checkpoint on Hopper, ~30% of a generation). As bytes every value
+/// Hopper network); written as JSON number arrays they dominated a checkpoint's cost (in
+/// `satr bench train` on Hopper the checkpointing generation ran at a ratio of about 0.67 against
+/// about 0.95 for the others). As bytes every value
 /// round-trips bit for bit (signed zeros, subnormals, NaN payloads and infinities included).
 /// Decoding also accepts a plain array of numbers, so hand-written states stay readable.
 @propertyWrapper

@@ -37,7 +37,8 @@ struct PhiloxLanes {
 
     /// Blocks `first ..< first + 16` (lane `l` of output `j` is word `j` of block `first + l`).
     /// Sixteen lanes are two independent 8-lane multiply chains on AVX-512, which hides the
-    /// latency of each round (measured 1.6x the throughput of 8 lanes).
+    /// latency of each round (with the shuffle-free multiply below, sampling a Hopper member ran
+    /// 1.4x faster than with 8 lanes: `satr bench search --task hopper --skip-es`).
     @inlinable
     func blocks16(first: UInt32) -> (SIMD16<UInt32>, SIMD16<UInt32>, SIMD16<UInt32>, SIMD16<UInt32>) {
         var x0 = SIMD16<UInt32>(repeating: first) &+ SIMD16<UInt32>(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
