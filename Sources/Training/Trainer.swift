@@ -45,22 +45,19 @@ public enum Trainer {
             let strategy = SATRStrategy(dimension: shape.parameterCount, populationSize: config.population, seed: config.seed,
                                         hyperparameters: try satrHyperparameters(config))
             return try bitsetRun(config: config, spec: spec, shape: shape, directory: directory, strategy: strategy,
-                                 normalizer: normalizer, envSteps: 0, episodes: 0, lastEvaluation: nil, wallOffset: 0,
-                                 distributor: distributor).run(progress: progress)
+                                 normalizer: normalizer, resuming: nil, distributor: distributor).run(progress: progress)
         case .ec:
             let shape = try NetworkShape(observationSize: spec.observationSize, actionSize: spec.actionSize, neurons: config.neurons)
             let strategy = ECStrategy(dimension: shape.parameterCount, populationSize: config.population, seed: config.seed,
                                       hyperparameters: ecHyperparameters(config))
             return try bitsetRun(config: config, spec: spec, shape: shape, directory: directory, strategy: strategy,
-                                 normalizer: normalizer, envSteps: 0, episodes: 0, lastEvaluation: nil, wallOffset: 0,
-                                 distributor: distributor).run(progress: progress)
+                                 normalizer: normalizer, resuming: nil, distributor: distributor).run(progress: progress)
         case .es:
             let shape = try DenseSNNShape(observationSize: spec.observationSize, actionSize: spec.actionSize, neurons: config.neurons)
             let strategy = GaussianESStrategy(parameterCount: shape.parameterCount, populationSize: config.population, seed: config.seed,
                                               hyperparameters: esHyperparameters(config))
             return try denseRun(config: config, spec: spec, shape: shape, directory: directory, strategy: strategy,
-                                normalizer: normalizer, envSteps: 0, episodes: 0, lastEvaluation: nil, wallOffset: 0,
-                                 distributor: distributor).run(progress: progress)
+                                normalizer: normalizer, resuming: nil, distributor: distributor).run(progress: progress)
         }
     }
 
@@ -121,24 +118,15 @@ public enum Trainer {
         case .satr(let state):
             let shape = try NetworkShape(observationSize: spec.observationSize, actionSize: spec.actionSize, neurons: config.neurons)
             return try bitsetRun(config: config, spec: spec, shape: shape, directory: directory, strategy: SATRStrategy(state: state),
-                                 normalizer: normalizer, envSteps: checkpoint.envSteps, episodes: checkpoint.episodes,
-                                 lastEvaluation: checkpoint.lastEvaluation, bestEvaluation: checkpoint.bestEvaluation,
-                                 wallOffset: checkpoint.wallSeconds,
-                                 distributor: distributor).run(progress: progress)
+                                 normalizer: normalizer, resuming: checkpoint, distributor: distributor).run(progress: progress)
         case .ec(let state):
             let shape = try NetworkShape(observationSize: spec.observationSize, actionSize: spec.actionSize, neurons: config.neurons)
             return try bitsetRun(config: config, spec: spec, shape: shape, directory: directory, strategy: ECStrategy(state: state),
-                                 normalizer: normalizer, envSteps: checkpoint.envSteps, episodes: checkpoint.episodes,
-                                 lastEvaluation: checkpoint.lastEvaluation, bestEvaluation: checkpoint.bestEvaluation,
-                                 wallOffset: checkpoint.wallSeconds,
-                                 distributor: distributor).run(progress: progress)
+                                 normalizer: normalizer, resuming: checkpoint, distributor: distributor).run(progress: progress)
         case .es(let state):
             let shape = try DenseSNNShape(observationSize: spec.observationSize, actionSize: spec.actionSize, neurons: config.neurons)
             return try denseRun(config: config, spec: spec, shape: shape, directory: directory, strategy: GaussianESStrategy(state: state),
-                                normalizer: normalizer, envSteps: checkpoint.envSteps, episodes: checkpoint.episodes,
-                                lastEvaluation: checkpoint.lastEvaluation, bestEvaluation: checkpoint.bestEvaluation,
-                                 wallOffset: checkpoint.wallSeconds,
-                                 distributor: distributor).run(progress: progress)
+                                normalizer: normalizer, resuming: checkpoint, distributor: distributor).run(progress: progress)
         }
     }
 
@@ -170,16 +158,19 @@ public enum Trainer {
         return h
     }
 
+    /// A run of a bit strategy; `checkpoint` (a resumed run's) supplies the counters, the
+    /// evaluations and the wall-clock offset, nil starts them at zero.
     static func bitsetRun<S: CheckpointableStrategy>(
         config: TrainingConfig, spec: TaskSpec, shape: NetworkShape, directory: URL, strategy: S,
-        normalizer: ObservationNormalizer, envSteps: Int, episodes: Int, lastEvaluation: EvaluationSummary?,
-        bestEvaluation: EvaluationSummary? = nil, wallOffset: Double, distributor: (any GenerationDistributor)? = nil
+        normalizer: ObservationNormalizer, resuming checkpoint: Checkpoint?,
+        distributor: (any GenerationDistributor)? = nil
     ) throws -> TrainingRun<S, BitsetRolloutNetwork> where S.GenomeElement == UInt64 {
         try TrainingRun<S, BitsetRolloutNetwork>(
             config: config, spec: spec, directory: directory, isPrimary: distributor?.isPrimary ?? true,
             strategy: strategy, normalizer: normalizer,
-            envSteps: envSteps, episodes: episodes, lastEvaluation: lastEvaluation, bestEvaluation: bestEvaluation,
-            wallOffset: wallOffset,
+            envSteps: checkpoint?.envSteps ?? 0, episodes: checkpoint?.episodes ?? 0,
+            lastEvaluation: checkpoint?.lastEvaluation, bestEvaluation: checkpoint?.bestEvaluation,
+            wallOffset: checkpoint?.wallSeconds ?? 0,
             makeNetwork: { BitsetRolloutNetwork(shape: shape) },
             makePolicy: { strategy, normalization, spec in
                 let words = strategy.mostLikely()
@@ -188,16 +179,18 @@ public enum Trainer {
             distributor: distributor)
     }
 
+    /// A run of Gaussian ES on DenseSNN; `checkpoint` as in `bitsetRun`.
     static func denseRun(
         config: TrainingConfig, spec: TaskSpec, shape: DenseSNNShape, directory: URL, strategy: GaussianESStrategy,
-        normalizer: ObservationNormalizer, envSteps: Int, episodes: Int, lastEvaluation: EvaluationSummary?,
-        bestEvaluation: EvaluationSummary? = nil, wallOffset: Double, distributor: (any GenerationDistributor)? = nil
+        normalizer: ObservationNormalizer, resuming checkpoint: Checkpoint?,
+        distributor: (any GenerationDistributor)? = nil
     ) throws -> TrainingRun<GaussianESStrategy, DenseRolloutNetwork> {
         try TrainingRun<GaussianESStrategy, DenseRolloutNetwork>(
             config: config, spec: spec, directory: directory, isPrimary: distributor?.isPrimary ?? true,
             strategy: strategy, normalizer: normalizer,
-            envSteps: envSteps, episodes: episodes, lastEvaluation: lastEvaluation, bestEvaluation: bestEvaluation,
-            wallOffset: wallOffset,
+            envSteps: checkpoint?.envSteps ?? 0, episodes: checkpoint?.episodes ?? 0,
+            lastEvaluation: checkpoint?.lastEvaluation, bestEvaluation: checkpoint?.bestEvaluation,
+            wallOffset: checkpoint?.wallSeconds ?? 0,
             makeNetwork: { DenseRolloutNetwork(shape: shape) },
             makePolicy: { strategy, normalization, spec in
                 let weights = strategy.mostLikely()

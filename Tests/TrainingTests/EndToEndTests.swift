@@ -165,8 +165,7 @@ final class EndToEndTrainingTests: XCTestCase {
         let dir = root.appendingPathComponent("diverged")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         let run = try Trainer.bitsetRun(config: config, spec: spec, shape: shape, directory: dir, strategy: strategy,
-                                        normalizer: ObservationNormalizer(size: spec.observationSize), envSteps: 0, episodes: 0,
-                                        lastEvaluation: nil, wallOffset: 0)
+                                        normalizer: ObservationNormalizer(size: spec.observationSize), resuming: nil)
         var outcomes = try run.evaluator.evaluate(run.generationRequest(members: Array(0..<config.population)))
         outcomes[3].fitness = -.infinity
         outcomes[3].diverged = true
