@@ -62,22 +62,26 @@ public struct BitStatistics: Sendable, Equatable, Codable {
     /// all-ones or all-zero mask, selects the weight), which the compiler vectorizes.
     public mutating func add(member: Int, weight: Int64, bits words: UnsafeBufferPointer<UInt64>) {
         precondition(words.count >= BitGenome.wordCount(bits: dimension), "member has too few words")
-        let inFirstHalf = member < firstHalfEnd
-        let weightSquared = weight * weight
-        weightSum += weight
-        squaredWeightSum += weightSquared
-        memberCount += 1
-        if inFirstHalf {
-            firstHalfWeightSum += weight
-            firstHalfMemberCount += 1
-        }
+        addScalars(member: member, weight: weight)
         guard let bits = words.baseAddress else { return }
-        let member = MemberBits(weight: weight, inFirstHalf: inFirstHalf, bits: bits)
+        let entry = MemberBits(weight: weight, inFirstHalf: member < firstHalfEnd, bits: bits)
         let wordCount = BitGenome.wordCount(bits: dimension)
         withSums { sums in
-            withUnsafePointer(to: member) { m in
+            withUnsafePointer(to: entry) { m in
                 Self.addWords(0..<wordCount, of: UnsafeBufferPointer(start: m, count: 1), into: sums)
             }
+        }
+    }
+
+    /// Counts member `member` with weight `weight` in the scalar sums (the per-bit sums are
+    /// `addWords`'s).
+    private mutating func addScalars(member: Int, weight: Int64) {
+        weightSum += weight
+        squaredWeightSum += weight * weight
+        memberCount += 1
+        if member < firstHalfEnd {
+            firstHalfWeightSum += weight
+            firstHalfMemberCount += 1
         }
     }
 
@@ -217,16 +221,7 @@ public struct BitStatistics: Sendable, Equatable, Codable {
         precondition(weights.count == populationSize, "one weight per member is required")
         precondition(distribution.dimension == dimension, "the distribution has another dimension")
         let list = Array(members)
-        for k in list {
-            let w = weights[k]
-            weightSum += w
-            squaredWeightSum += w * w
-            memberCount += 1
-            if k < firstHalfEnd {
-                firstHalfWeightSum += w
-                firstHalfMemberCount += 1
-            }
-        }
+        for k in list { addScalars(member: k, weight: weights[k]) }
         let wordCount = distribution.wordsPerMember
         let batchSize = 64
         let scratch = UnsafeMutablePointer<UInt64>.allocate(capacity: Swift.min(batchSize, Swift.max(list.count, 1)) * wordCount)
