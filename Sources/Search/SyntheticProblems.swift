@@ -113,40 +113,24 @@ public enum SyntheticRun {
         let words = strategy.genomeCount
         let parts = Swift.max(1, Swift.min(threads, m))
         var last = Progress(generation: -1, diagnostics: Diagnostics(), foundOverOptimum: 0, optimal: false)
+        // Members are sampled once; the statistics take them from here, as in training.
+        let genomes = MemberGenomes<UInt64>(members: m, genomeCount: words)
         for _ in 0..<generations {
             let t = strategy.generation
             let current = strategy
-            let sampled = Parallel.map(count: parts) { part -> ([UInt64], [Double]) in
+            genomes.begin(generation: t)
+            let sampled = Parallel.map(count: parts) { part -> [Double] in
                 let lo = part * m / parts, hi = (part + 1) * m / parts
-                var block = [UInt64](repeating: 0, count: (hi - lo) * words)
-                var fitness = [Double](repeating: 0, count: hi - lo)
-                block.withUnsafeMutableBufferPointer { buffer in
-                    for k in lo..<hi {
-                        let member = UnsafeMutableBufferPointer(rebasing: buffer[((k - lo) * words)..<((k - lo + 1) * words)])
-                        current.sampleMember(k, into: member)
-                        fitness[k - lo] = problem.fitness(UnsafeBufferPointer(member), generation: t, member: k)
+                var member = [UInt64](repeating: 0, count: words)
+                return (lo..<hi).map { k in
+                    member.withUnsafeMutableBufferPointer { current.sampleMember(k, into: $0) }
+                    return member.withUnsafeBufferPointer { bits in
+                        genomes.store(member: k, genome: bits)
+                        return problem.fitness(bits, generation: t, member: k)
                     }
                 }
-                return (block, fitness)
             }
-            let fitnesses = Array(sampled.map(\.1).joined())
-            let weights = FitnessShaping.integerWeights(fitnesses)
-            let mirrored = current.isMirrored
-            let dimension = problem.dimension
-            let pieces = Parallel.map(count: parts) { part -> BitStatistics in
-                let lo = part * m / parts, hi = (part + 1) * m / parts
-                var statistics = BitStatistics(dimension: dimension, populationSize: m, mirrored: mirrored)
-                sampled[part].0.withUnsafeBufferPointer { buffer in
-                    for k in lo..<hi {
-                        statistics.add(
-                            member: k, weight: weights[k],
-                            bits: UnsafeBufferPointer(rebasing: buffer[((k - lo) * words)..<((k - lo + 1) * words)]))
-                    }
-                }
-                return statistics
-            }
-            var statistics = pieces[0]
-            for piece in pieces.dropFirst() { statistics.merge(piece) }
+            let statistics = strategy.statistics(fitnesses: Array(sampled.joined()), threads: threads, genomes: genomes)
             let diagnostics = strategy.update(with: statistics)
             let best = strategy.mostLikely()
             let value = best.withUnsafeBufferPointer { problem.value($0) }
