@@ -54,7 +54,6 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
-        .package(url: "https://github.com/apple/swift-numerics", from: "1.0.0"),
     ],
     targets: [
         // Counter-based random streams keyed by (seed, generation, member, purpose).
@@ -66,7 +65,7 @@ let package = Package(
         // Search distributions, fitness shaping and the SATR / EC / ES update rules.
         .target(
             name: "Search",
-            dependencies: ["Randomness", .product(name: "Numerics", package: "swift-numerics")],
+            dependencies: ["Randomness"],
             swiftSettings: kernelSettings),
 
         // MuJoCo's C API (Debian: libmujoco-dev; no pkg-config file, so the module map links it).
@@ -87,6 +86,7 @@ let package = Package(
                 "Randomness", "Spiking", "Search", "Environments",
                 .product(name: "Logging", package: "swift-log"),
             ],
+            resources: [.copy("Presets")],
             swiftSettings: kernelSettings),
 
         // MPI's C API (Debian: libopenmpi-dev); built only with the "MPI" trait.

@@ -88,16 +88,128 @@ public struct EnvironmentOptions: Sendable, Codable, Hashable {
         self.contactCostWeight = contactCostWeight
     }
 
-    /// Names of the options that are set (non-nil).
+    /// One option: its Gymnasium keyword name and where it lives in this value.
+    public enum Field: @unchecked Sendable {  // key paths into a value type: immutable
+        case number(WritableKeyPath<EnvironmentOptions, Double?>)
+        case flag(WritableKeyPath<EnvironmentOptions, Bool?>)
+    }
+
+    /// Every option by its Gymnasium v5 constructor name, in a fixed order. This table is the one
+    /// place that names the options: parsing, JSON, error messages and `satr envs` read it.
+    public static let fields: [(name: String, field: Field)] = [
+        ("reset_noise_scale", .number(\.resetNoiseScale)),
+        ("terminate_when_unhealthy", .flag(\.terminateWhenUnhealthy)),
+        ("forward_reward_weight", .number(\.forwardRewardWeight)),
+        ("ctrl_cost_weight", .number(\.ctrlCostWeight)),
+        ("healthy_reward", .number(\.healthyReward)),
+        ("contact_cost_weight", .number(\.contactCostWeight)),
+    ]
+
+    /// Gymnasium names of the options that are set (non-nil), in `fields` order.
     public var setOptionNames: [String] {
-        var names: [String] = []
-        if resetNoiseScale != nil { names.append("resetNoiseScale") }
-        if terminateWhenUnhealthy != nil { names.append("terminateWhenUnhealthy") }
-        if forwardRewardWeight != nil { names.append("forwardRewardWeight") }
-        if ctrlCostWeight != nil { names.append("ctrlCostWeight") }
-        if healthyReward != nil { names.append("healthyReward") }
-        if contactCostWeight != nil { names.append("contactCostWeight") }
-        return names
+        Self.fields.compactMap { entry in
+            switch entry.field {
+            case .number(let path): return self[keyPath: path] == nil ? nil : entry.name
+            case .flag(let path): return self[keyPath: path] == nil ? nil : entry.name
+            }
+        }
+    }
+
+    /// The set options as `(name, value)` text pairs, in `fields` order (for messages and traces).
+    public var setOptionTexts: [(name: String, value: String)] {
+        Self.fields.compactMap { entry in
+            switch entry.field {
+            case .number(let path): return self[keyPath: path].map { (entry.name, "\($0)") }
+            case .flag(let path): return self[keyPath: path].map { (entry.name, "\($0)") }
+            }
+        }
+    }
+
+    /// Sets the option `name` (a Gymnasium keyword, e.g. `healthy_reward`) from its text `value`
+    /// (a number, or `true`/`false` for flags).
+    ///
+    /// Throws `EnvironmentError.unsupportedOption` for a name no task has (listing every name) and
+    /// `invalidOption` for a value of the wrong kind. Whether the task has the option is checked
+    /// by `resolved(over:)`.
+    public mutating func set(_ name: String, to value: String) throws {
+        guard let entry = Self.fields.first(where: { $0.name == name }) else {
+            throw EnvironmentError.unsupportedOption(task: "any task", option: name, accepted: Self.fields.map(\.name))
+        }
+        switch entry.field {
+        case .number(let path):
+            guard let v = Double(value.trimmingCharacters(in: .whitespaces)), v.isFinite else {
+                throw EnvironmentError.invalidOption(task: "any task", option: name, reason: "'\(value)' is not a finite number")
+            }
+            self[keyPath: path] = v
+        case .flag(let path):
+            switch value.lowercased() {
+            case "true", "1": self[keyPath: path] = true
+            case "false", "0": self[keyPath: path] = false
+            default:
+                throw EnvironmentError.invalidOption(task: "any task", option: name, reason: "'\(value)' is not true or false")
+            }
+        }
+    }
+
+    /// Parses `NAME=VALUE` assignments (as given to `--env-option`) into options.
+    public static func parse(assignments: [String]) throws -> EnvironmentOptions {
+        var options = EnvironmentOptions()
+        for text in assignments {
+            guard let eq = text.firstIndex(of: "="), eq != text.startIndex else {
+                throw EnvironmentError.invalidOption(
+                    task: "any task", option: text,
+                    reason: "expected NAME=VALUE with NAME one of \(fields.map(\.name).joined(separator: ", "))")
+            }
+            try options.set(String(text[..<eq]), to: String(text[text.index(after: eq)...]))
+        }
+        return options
+    }
+
+    /// These options laid over `base`: every option set here replaces `base`'s.
+    public func overriding(_ base: EnvironmentOptions) -> EnvironmentOptions {
+        var out = base
+        for entry in Self.fields {
+            switch entry.field {
+            case .number(let path): if let v = self[keyPath: path] { out[keyPath: path] = v }
+            case .flag(let path): if let v = self[keyPath: path] { out[keyPath: path] = v }
+            }
+        }
+        return out
+    }
+
+    /// JSON keys are the Gymnasium names; an absent key is an unset option.
+    private struct Key: CodingKey {
+        var stringValue: String
+        var intValue: Int? { nil }
+        init(stringValue: String) { self.stringValue = stringValue }
+        init?(intValue: Int) { nil }
+    }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: Key.self)
+        self.init()
+        let known = Set(Self.fields.map(\.name))
+        for key in c.allKeys where !known.contains(key.stringValue) {
+            throw EnvironmentError.unsupportedOption(task: "any task", option: key.stringValue, accepted: Self.fields.map(\.name))
+        }
+        for entry in Self.fields {
+            let key = Key(stringValue: entry.name)
+            switch entry.field {
+            case .number(let path): self[keyPath: path] = try c.decodeIfPresent(Double.self, forKey: key)
+            case .flag(let path): self[keyPath: path] = try c.decodeIfPresent(Bool.self, forKey: key)
+            }
+        }
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: Key.self)
+        for entry in Self.fields {
+            let key = Key(stringValue: entry.name)
+            switch entry.field {
+            case .number(let path): try c.encodeIfPresent(self[keyPath: path], forKey: key)
+            case .flag(let path): try c.encodeIfPresent(self[keyPath: path], forKey: key)
+            }
+        }
     }
 
     /// These options over `defaults`: every option set here must exist in `defaults`, and every
@@ -109,19 +221,14 @@ public struct EnvironmentOptions: Sendable, Codable, Hashable {
             throw EnvironmentError.unsupportedOption(
                 task: spec.id, option: name, accepted: spec.defaults.setOptionNames)
         }
-        let numbers: [(String, Double?)] = [
-            ("resetNoiseScale", resetNoiseScale), ("forwardRewardWeight", forwardRewardWeight),
-            ("ctrlCostWeight", ctrlCostWeight), ("healthyReward", healthyReward),
-            ("contactCostWeight", contactCostWeight),
-        ]
-        for (name, value) in numbers {
-            if let value, !value.isFinite {
-                throw EnvironmentError.invalidOption(task: spec.id, option: name, reason: "\(value) is not finite")
+        for entry in Self.fields {
+            if case .number(let path) = entry.field, let value = self[keyPath: path], !value.isFinite {
+                throw EnvironmentError.invalidOption(task: spec.id, option: entry.name, reason: "\(value) is not finite")
             }
         }
         if let scale = resetNoiseScale, scale < 0 {
             throw EnvironmentError.invalidOption(
-                task: spec.id, option: "resetNoiseScale", reason: "\(scale) is negative")
+                task: spec.id, option: "reset_noise_scale", reason: "\(scale) is negative")
         }
         let d = spec.defaults
         return EnvironmentOptions(

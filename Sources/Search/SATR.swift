@@ -37,7 +37,7 @@ public enum SignalEstimator: String, Sendable, Codable, CaseIterable {
 ///    `sum_k c_k,i^2 = s^2 (squaredWeightedCounts_i (1 - 2 rho_i) + rho_i^2 sum a^2)`;
 ///    the signal energy `S_t` by the chosen `SignalEstimator`;
 /// 4. KL budget `delta_t = kappa d S_t` (kappa = `trustRadius`);
-/// 5. `rho' = clip(rho + eta v, eps, 1 - eps)` (v = g, or the path p) with the largest `eta` in
+/// 5. `rho' = clip(rho + eta v, eps, 1 - eps)` (v = g, the path p, or the averaged direction m) with the largest `eta` in
 ///    `[0, etaMax]` whose exact clipped KL `KL(Bern(rho') || Bern(rho))` is within `delta_t`:
 ///    the quadratic model gives `eta_0 = sqrt(2 delta_t / ||v||_F^2)`, then bisection on the
 ///    exact KL (monotone in eta), keeping the feasible end.
@@ -45,35 +45,50 @@ public enum SignalEstimator: String, Sendable, Codable, CaseIterable {
 ///    rawSignal `X_t`, signalEnergy `S_t`, klBudget, stepSize, realizedKL, meanAbsoluteChange,
 ///    meanProbability, meanVariance, entropy.
 public struct SATRStrategy: BitSearchStrategy {
-    /// SATR hyperparameters (CLI names: trust-radius, eta-max, momentum, signal-estimator, mirrored).
+    /// SATR hyperparameters (configuration keys: trust_radius, eta_max, momentum,
+    /// signal_estimator, direction_momentum, mirrored, bound). The defaults are the trainer's:
+    /// `Hyperparameters.prototype` holds the values of the numpy prototype in docs/SEARCH.md.
     public struct Hyperparameters: Sendable, Equatable, Codable {
-        /// kappa: the per-parameter KL budget at full signal (1e-3, the prototype's value).
-        public var trustRadius: Double = 1e-3
-        /// The largest step size. With standardized ranks, `eta = 1` already moves a bit that
-        /// separates the population perfectly (top half 1, bottom half 0) from 0.5 to about 0.93,
-        /// a full cross-entropy-like step; larger steps only overshoot into the bounds. Default 1.
-        public var etaMax: Double = 1.0
-        /// beta, the EMA / evolution-path factor (0.9).
+        /// kappa: the per-parameter KL budget at full signal. Default 0.03, from the sweep over
+        /// {1e-3, 1e-2, 3e-2, 1e-1} on InvertedPendulum-v5 in docs/RESULTS.md (the prototype's
+        /// 1e-3 barely moves at M = 64).
+        public var trustRadius: Double = 0.03
+        /// The largest step size eta along the (standardized-rank) direction. With standardized
+        /// ranks, `eta = 1` moves a bit that separates the population perfectly from 0.5 to about
+        /// 0.93. Default 3, from the same sweeps (eta_max 3 reached the maximum return on 2 of 3
+        /// InvertedPendulum seeds, 1 on 1 of 3; docs/RESULTS.md).
+        public var etaMax: Double = 3.0
+        /// beta, the EMA / evolution-path factor of the signal estimator (0.9).
         public var momentum: Double = 0.9
         /// The signal-energy estimator (default lag-1 coherence).
         public var signalEstimator: SignalEstimator = .lagOneCoherence
+        /// beta_d, the averaging factor of the step direction: the step follows the bias-corrected
+        /// average `m_t / (1 - beta_d^t)`, `m_t = beta_d m_{t-1} + (1 - beta_d) g_t`, instead of
+        /// `g_t` (0: this generation's `g_t`, the original rule). The budget is unchanged
+        /// (`kappa d S_t`, S from the signal estimator). docs/SEARCH.md has the derivation.
+        public var directionMomentum: Double = 0
         /// Mirrored pairs (members 2p, 2p + 1 share uniforms).
         public var mirrored: Bool = false
         /// eps, the probability bound (1e-3).
         public var bound: Double = BernoulliDistribution.defaultBound
         public init() {}
         public init(
-            trustRadius: Double = 1e-3, etaMax: Double = 1.0, momentum: Double = 0.9,
-            signalEstimator: SignalEstimator = .lagOneCoherence, mirrored: Bool = false,
+            trustRadius: Double = 0.03, etaMax: Double = 3.0, momentum: Double = 0.9,
+            signalEstimator: SignalEstimator = .lagOneCoherence, directionMomentum: Double = 0, mirrored: Bool = false,
             bound: Double = BernoulliDistribution.defaultBound
         ) {
             self.trustRadius = trustRadius
             self.etaMax = etaMax
             self.momentum = momentum
             self.signalEstimator = signalEstimator
+            self.directionMomentum = directionMomentum
             self.mirrored = mirrored
             self.bound = bound
         }
+
+        /// The numpy prototype's values (kappa 1e-3, eta_max 1), used by the synthetic problems
+        /// whose numbers docs/SEARCH.md reports.
+        public static let prototype = Hyperparameters(trustRadius: 1e-3, etaMax: 1)
     }
 
     /// The whole SATR state.
@@ -85,7 +100,8 @@ public struct SATRStrategy: BitSearchStrategy {
         public var distribution: BernoulliDistribution
         /// `g_{t-1}` (zeros before the first update).
         @PackedDoubles public var previousGradient: [Double]
-        /// The evolution path p (used by `.evolutionPath`; zeros otherwise).
+        /// The evolution path p (`.evolutionPath`), or the averaged direction m
+        /// (`directionMomentum > 0`); zeros otherwise.
         @PackedDoubles public var evolutionPath: [Double]
         /// `EMA_beta(X)` of the raw signal estimate (started at 0, no bias correction).
         public var signalAverage: Double
@@ -105,6 +121,9 @@ public struct SATRStrategy: BitSearchStrategy {
         precondition(!h.mirrored || populationSize % 2 == 0, "mirrored sampling needs an even population")
         precondition(h.trustRadius >= 0 && h.etaMax >= 0, "trust radius and etaMax must be non-negative")
         precondition(h.momentum >= 0 && h.momentum < 1, "momentum must lie in [0, 1)")
+        precondition(h.directionMomentum >= 0 && h.directionMomentum < 1, "direction momentum must lie in [0, 1)")
+        precondition(h.directionMomentum == 0 || h.signalEstimator != .evolutionPath,
+                     "the evolution-path estimator already steps along its path; direction momentum needs another estimator")
         state = State(
             hyperparameters: h, seed: seed, populationSize: populationSize, generation: 0,
             distribution: BernoulliDistribution(dimension: dimension, bound: h.bound),
@@ -249,6 +268,15 @@ public struct SATRStrategy: BitSearchStrategy {
             direction = state.evolutionPath
             raw = Self.fisherInner(direction, direction, rho) - noiseEnergy * (1 - beta) / (1 + beta)
         }
+        let averagesDirection = h.directionMomentum > 0
+        if averagesDirection {
+            let betaD = h.directionMomentum
+            let correction = 1 / (1 - pow(betaD, Double(state.generation + 1)))
+            for i in 0..<d {
+                state.evolutionPath[i] = betaD * state.evolutionPath[i] + (1 - betaD) * g[i]
+                direction[i] = state.evolutionPath[i] * correction
+            }
+        }
         if h.signalEstimator == .evolutionPath {
             state.signalAverage = raw
             signal = Swift.max(raw, 0)
@@ -266,7 +294,7 @@ public struct SATRStrategy: BitSearchStrategy {
             state.distribution.setProbabilities((0..<d).map { rho[$0] + eta * direction[$0] })
         }
         let new = state.distribution.probabilities
-        if h.signalEstimator == .evolutionPath {
+        if h.signalEstimator == .evolutionPath || averagesDirection {
             let lo = h.bound, hi = 1 - h.bound
             for i in 0..<d {
                 let p = state.evolutionPath[i]

@@ -97,7 +97,8 @@ public struct EvaluationSummary: Codable, Sendable, Equatable {
 /// Every field except `wallSeconds` is a deterministic function of the config and the generation:
 /// an interrupted and resumed run writes the same values as an uninterrupted one.
 public struct Checkpoint: Codable, Sendable, Equatable {
-    /// The resolved configuration of the run (its `threads` is not part of the run's identity).
+    /// The configuration of the run, with `threads` cleared (it is not part of the run's
+    /// identity; the budget is kept as the fallback of a resume).
     public var config: TrainingConfig
     /// Task id, and the network's sizes (checked against the config on load).
     public var task: String
@@ -130,19 +131,9 @@ public struct Checkpoint: Codable, Sendable, Equatable {
     /// The file name inside a run directory.
     public static let fileName = "checkpoint.satr"
 
-    static func encoder() -> JSONEncoder {
-        let e = JSONEncoder()
-        // Base64 arrays (PackedDoubles) contain "/", which JSON need not escape.
-        e.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        e.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-        return e
-    }
-
-    static func decoder() -> JSONDecoder {
-        let d = JSONDecoder()
-        d.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-        return d
-    }
+    // Base64 arrays (PackedDoubles) contain "/", which JSON need not escape (JSONCoding).
+    static func encoder() -> JSONEncoder { JSONCoding.encoder() }
+    static func decoder() -> JSONDecoder { JSONCoding.decoder() }
 
     /// The checkpoint as container bytes (`CheckpointFile`).
     public func encoded() throws -> Data {
@@ -178,7 +169,7 @@ public struct Checkpoint: Codable, Sendable, Equatable {
         guard config.env == task, config.neurons == neurons, config.algo == optimizer.algorithm else {
             throw mismatch("its config (\(config.env), \(config.algo.rawValue), N=\(config.neurons)) disagrees with its state (\(task), \(optimizer.algorithm.rawValue), N=\(neurons))")
         }
-        let expected = try Self.parameterCount(algorithm: optimizer.algorithm, observationSize: observationSize, actionSize: actionSize, neurons: neurons)
+        let expected = try optimizer.algorithm.parameterCount(observationSize: observationSize, actionSize: actionSize, neurons: neurons)
         guard optimizer.dimension == expected else {
             throw mismatch("its optimizer has \(optimizer.dimension) parameters, but a \(task) network with N=\(neurons) has \(expected)")
         }
@@ -190,45 +181,15 @@ public struct Checkpoint: Codable, Sendable, Equatable {
         }
     }
 
-    /// The parameter count of the network an algorithm searches.
-    public static func parameterCount(algorithm: Algorithm, observationSize: Int, actionSize: Int, neurons: Int) throws -> Int {
-        switch algorithm {
-        case .satr, .ec:
-            return try NetworkShape(observationSize: observationSize, actionSize: actionSize, neurons: neurons).parameterCount
-        case .es:
-            return try DenseSNNShape(observationSize: observationSize, actionSize: actionSize, neurons: neurons).parameterCount
-        }
-    }
-
-    /// Checks that this checkpoint continues the run `requested` (the same identity, except
-    /// `generations`, which a resume may change). Throws `CheckpointError.mismatch` naming the
-    /// first differing field.
+    /// Checks that this checkpoint continues the run `requested`: the same identity (everything
+    /// but the budget and the thread count). Throws `CheckpointError.mismatch` naming the first
+    /// differing config key (in sorted order).
     public func checkMatches(_ requested: TrainingConfig, path: String) throws {
-        let mine = config.identity, other = requested.identity
-        let fields: [(String, String, String)] = [
-            ("task", mine.env, other.env),
-            ("neurons (network shape)", "\(mine.neurons)", "\(other.neurons)"),
-            ("algorithm", mine.algo.rawValue, other.algo.rawValue),
-            ("population", "\(mine.population)", "\(other.population)"),
-            ("seed", "\(mine.seed)", "\(other.seed)"),
-            ("eval_every", "\(mine.evalEvery)", "\(other.evalEvery)"),
-            ("eval_episodes", "\(mine.evalEpisodes)", "\(other.evalEpisodes)"),
-            ("checkpoint_every", "\(mine.checkpointEvery)", "\(other.checkpointEvery)"),
-            ("trust_radius", text(mine.trustRadius), text(other.trustRadius)),
-            ("eta_max", text(mine.etaMax), text(other.etaMax)),
-            ("momentum", text(mine.momentum), text(other.momentum)),
-            ("signal_estimator", mine.signalEstimator ?? "default", other.signalEstimator ?? "default"),
-            ("learning_rate", text(mine.learningRate), text(other.learningRate)),
-            ("sigma", text(mine.sigma), text(other.sigma)),
-            ("weight_decay", text(mine.weightDecay), text(other.weightDecay)),
-            ("reset_noise_scale", text(mine.resetNoiseScale), text(other.resetNoiseScale)),
-            ("terminate_when_unhealthy", mine.terminateWhenUnhealthy.map { "\($0)" } ?? "default",
-             other.terminateWhenUnhealthy.map { "\($0)" } ?? "default"),
-        ]
-        for (name, a, b) in fields where a != b {
-            throw CheckpointError.mismatch(path: path, field: name, checkpoint: a, requested: b)
+        let mine = try JSONTree.of(config.identity).object ?? [:]
+        let other = try JSONTree.of(requested.identity).object ?? [:]
+        for key in Set(mine.keys).union(other.keys).sorted() where mine[key] != other[key] {
+            throw CheckpointError.mismatch(path: path, field: key, checkpoint: mine[key]?.text ?? "absent",
+                                           requested: other[key]?.text ?? "absent")
         }
     }
-
-    private func text(_ v: Double?) -> String { v.map { "\($0)" } ?? "default" }
 }

@@ -12,7 +12,7 @@ import Foundation
 ///                   round-trip form, so decoding gives back the same bits)
 public enum CheckpointFile {
     /// The current format version. Bump it whenever the payload's meaning changes.
-    public static let formatVersion: UInt32 = 1
+    public static let formatVersion: UInt32 = 2
     static let magic = Array("SATRCKPT".utf8)
     static let headerSize = 28
 
@@ -94,7 +94,8 @@ public enum CheckpointError: Error, CustomStringConvertible, Equatable {
         case .notACheckpoint(let path):
             return "\(path) is not a SATR checkpoint (wrong magic bytes)"
         case .unsupportedVersion(let path, let found, let expected):
-            return "\(path) has checkpoint format version \(found); this build reads version \(expected)"
+            let writer = found == 1 ? " (written by satr before the configuration redesign, commit 22ef057 or earlier: continue it with that build)" : ""
+            return "\(path) has checkpoint format version \(found)\(writer); this build reads version \(expected)"
         case .truncated(let path, let expected, let actual):
             return "\(path) is truncated or damaged: \(actual) bytes, the header says \(expected)"
         case .corrupt(let path, let reason):

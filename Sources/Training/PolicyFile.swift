@@ -52,11 +52,11 @@ public struct PolicyFile: Codable, Sendable, Equatable {
     /// Dense networks: the DenseSNN weights as little-endian Float32, base64-encoded.
     public var weights: String?
     public var training: Provenance
-    /// The environment options the policy was trained with (nil: the task's default).
+    /// The environment options of the run's evaluations (nil: the task's v5 default).
     public var resetNoiseScale: Double?
     public var terminateWhenUnhealthy: Bool?
 
-    /// The environment options the policy was trained with.
+    /// The environment options of the run's evaluations.
     public var environmentOptions: EnvironmentOptions {
         EnvironmentOptions(resetNoiseScale: resetNoiseScale, terminateWhenUnhealthy: terminateWhenUnhealthy)
     }
@@ -267,8 +267,8 @@ public enum PolicyExport {
             let shape = try DenseSNNShape(observationSize: spec.observationSize, actionSize: spec.actionSize, neurons: checkpoint.neurons)
             policy = PolicyFile(spec: spec, shape: shape, weights: state.mean.map { Float($0) }, normalization: normalization, training: provenance)
         }
-        policy.resetNoiseScale = checkpoint.config.resetNoiseScale
-        policy.terminateWhenUnhealthy = checkpoint.config.terminateWhenUnhealthy
+        policy.resetNoiseScale = checkpoint.config.evalEnvOptions.resetNoiseScale
+        policy.terminateWhenUnhealthy = checkpoint.config.evalEnvOptions.terminateWhenUnhealthy
         return policy
     }
 }

@@ -124,13 +124,25 @@ where Strategy.GenomeElement == Network.GenomeElement, Strategy.GenomeElement: S
     public typealias Population = RolloutSource<Strategy>
 
     var environment: any Environment
+    /// The environment of the deterministic evaluations (`RolloutSource.fixed`) when its options
+    /// differ from the training rollouts' (nil: `environment` serves both).
+    var evaluationEnvironment: (any Environment)?
+    /// Common random numbers: every member of a generation starts from the same reset state.
+    let commonResets: Bool
     var network: Network
     let actionMap: ActionMap
     var genome: [Strategy.GenomeElement]
     let buffers: EpisodeBuffers
 
-    public init(task: TaskSpec, options: EnvironmentOptions, network: Network, genomeCount: Int) throws {
+    public init(
+        task: TaskSpec, options: EnvironmentOptions, evaluationOptions: EnvironmentOptions? = nil, commonResets: Bool = false,
+        network: Network, genomeCount: Int
+    ) throws {
         environment = try TaskRegistry.make(id: task.id, options: options)
+        if let evaluationOptions, try evaluationOptions.resolved(over: task) != options.resolved(over: task) {
+            evaluationEnvironment = try TaskRegistry.make(id: task.id, options: evaluationOptions)
+        }
+        self.commonResets = commonResets
         self.network = network
         actionMap = ActionMap(low: task.actionLow, high: task.actionHigh)
         genome = [Strategy.GenomeElement](repeating: 0, count: genomeCount)
@@ -149,18 +161,22 @@ where Strategy.GenomeElement == Network.GenomeElement, Strategy.GenomeElement: S
                 genomes?.store(member: member, genome: g)
             }
             network.startEpisode(seed: seed, generation: generation, member: member)
-            let resetSeed = derivedSeed(StreamKey(seed: seed, generation: generation, member: member, purpose: .resetNoise))
-            return try runEpisode(resetSeed: resetSeed, normalization: normalization)
+            let resetSeed = derivedSeed(StreamKey(seed: seed, generation: generation, member: commonResets ? 0 : member, purpose: .resetNoise))
+            var training = environment  // a reference: the environments are classes
+            return try runEpisode(in: &training, resetSeed: resetSeed, normalization: normalization)
         case .fixed(let fixedGenome, let seed):
             fixedGenome.withUnsafeBufferPointer { network.load(genome: $0) }
             let seeds = evaluationEpisodeSeeds(runSeed: seed, generation: generation, episode: member)
             network.startEpisode(seed: seeds.networkSeed, generation: 0, member: 0)
-            return try runEpisode(resetSeed: seeds.resetSeed, normalization: normalization)
+            var evaluation = evaluationEnvironment ?? environment
+            return try runEpisode(in: &evaluation, resetSeed: seeds.resetSeed, normalization: normalization)
         }
     }
 
     /// One episode with the loaded, reset network.
-    mutating func runEpisode(resetSeed: UInt64, normalization: FrozenNormalization) throws -> MemberOutcome {
+    mutating func runEpisode(
+        in environment: inout any Environment, resetSeed: UInt64, normalization: FrozenNormalization
+    ) throws -> MemberOutcome {
         let obs = buffers.observation, x = buffers.normalized, y = buffers.output, act = buffers.action
         var stats = ObservationStatistics(size: obs.count)
         var total = 0.0

@@ -21,10 +21,10 @@ public enum Trainer {
         config requested: TrainingConfig, directory: URL, progress: ((ProgressReport) -> Void)? = nil,
         distributor: (any GenerationDistributor)? = nil
     ) throws -> TrainingResult {
-        try requested.validate()
-        let spec = try TaskRegistry.spec(id: requested.env)
-        let config = try requested.resolved(spec: spec)
+        let config = requested
         try config.validate()
+        let spec = try TaskRegistry.spec(id: config.env)
+        try config.validate(spec: spec)
         let fm = FileManager.default
         let primary = distributor?.isPrimary ?? true
         for name in [RunFiles.checkpoint, RunFiles.metrics] where primary && fm.fileExists(atPath: directory.appendingPathComponent(name).path) {
@@ -39,23 +39,23 @@ public enum Trainer {
             try AtomicFile.write(try config.jsonData(), to: directory.appendingPathComponent(RunFiles.config))
         }
         let normalizer = ObservationNormalizer(size: spec.observationSize)
-        switch config.algo {
-        case .satr:
+        switch config.algorithm {
+        case .satr(let hyperparameters):
             let shape = try NetworkShape(observationSize: spec.observationSize, actionSize: spec.actionSize, neurons: config.neurons)
             let strategy = SATRStrategy(dimension: shape.parameterCount, populationSize: config.population, seed: config.seed,
-                                        hyperparameters: try satrHyperparameters(config))
+                                        hyperparameters: hyperparameters)
             return try bitsetRun(config: config, spec: spec, shape: shape, directory: directory, strategy: strategy,
                                  normalizer: normalizer, resuming: nil, distributor: distributor).run(progress: progress)
-        case .ec:
+        case .ec(let hyperparameters):
             let shape = try NetworkShape(observationSize: spec.observationSize, actionSize: spec.actionSize, neurons: config.neurons)
             let strategy = ECStrategy(dimension: shape.parameterCount, populationSize: config.population, seed: config.seed,
-                                      hyperparameters: ecHyperparameters(config))
+                                      hyperparameters: hyperparameters)
             return try bitsetRun(config: config, spec: spec, shape: shape, directory: directory, strategy: strategy,
                                  normalizer: normalizer, resuming: nil, distributor: distributor).run(progress: progress)
-        case .es:
+        case .es(let hyperparameters):
             let shape = try DenseSNNShape(observationSize: spec.observationSize, actionSize: spec.actionSize, neurons: config.neurons)
             let strategy = GaussianESStrategy(parameterCount: shape.parameterCount, populationSize: config.population, seed: config.seed,
-                                              hyperparameters: esHyperparameters(config))
+                                              hyperparameters: hyperparameters)
             return try denseRun(config: config, spec: spec, shape: shape, directory: directory, strategy: strategy,
                                 normalizer: normalizer, resuming: nil, distributor: distributor).run(progress: progress)
         }
@@ -64,14 +64,15 @@ public enum Trainer {
     /// Continues the run in `directory` from its checkpoint up to `generations` in total (or the
     /// run's own target).
     ///
-    /// `patch` holds the settings given explicitly on the command line: `generations` and
-    /// `threads` may change; any other given setting must equal the run's, or the resume is refused
-    /// with `CheckpointError.mismatch` (nothing is written before every check has passed).
+    /// `patch` holds the settings given explicitly on the command line (config keys): the budget
+    /// (`generations`, `max_env_steps`, `max_wall_seconds`) and `threads` may change; any other
+    /// given setting must equal the run's, or the resume is refused with
+    /// `CheckpointError.mismatch` (nothing is written before every check has passed).
     ///
     /// With a `distributor` (MPI runs) every process calls this and reads the checkpoint (the run
     /// directory must be visible to all of them); only the primary one changes the directory.
     public static func resume(
-        directory: URL, patch: ConfigPatch, progress: ((ProgressReport) -> Void)? = nil,
+        directory: URL, patch: [String: JSONTree], progress: ((ProgressReport) -> Void)? = nil,
         distributor: (any GenerationDistributor)? = nil
     ) throws -> TrainingResult {
         let checkpointURL = directory.appendingPathComponent(RunFiles.checkpoint)
@@ -87,25 +88,29 @@ public enum Trainer {
         }
         // The directory's config must describe the same run as its checkpoint.
         let configURL = directory.appendingPathComponent(RunFiles.config)
-        var directoryConfig: TrainingConfig? = nil
+        var directoryLayer: [String: JSONTree] = [:]
         if FileManager.default.fileExists(atPath: configURL.path) {
-            let fileConfig = try TrainingConfig.load(contentsOf: configURL)
-            try checkpoint.checkMatches(fileConfig, path: checkpointURL.path)
-            directoryConfig = fileConfig
+            directoryLayer = try TrainingConfig.layer(contentsOf: configURL)
+            try checkpoint.checkMatches(try TrainingConfig.resolve(layers: [directoryLayer]), path: checkpointURL.path)
         }
-        // Explicit settings must match too (except generations and threads).
-        var identityPatch = patch
-        identityPatch.generations = nil
-        identityPatch.threads = nil
-        let requested = try identityPatch.apply(to: checkpoint.config).resolved(spec: spec)
-        try checkpoint.checkMatches(requested, path: checkpointURL.path)
-
-        var config = checkpoint.config
-        config.generations = patch.generations ?? directoryConfig?.generations ?? checkpoint.config.generations
-        config.threads = patch.threads ?? directoryConfig?.threads ?? 0
+        // Explicit settings must match too, except the budget and the thread count, which come
+        // from the flags, else the directory's config.
+        let checkpointLayer = try JSONTree.of(checkpoint.config).object ?? [:]
+        let identityPatch = patch.filter { !TrainingConfig.resumableKeys.contains($0.key) }
+        try checkpoint.checkMatches(try TrainingConfig.resolve(layers: [checkpointLayer, identityPatch]), path: checkpointURL.path)
+        var budget = checkpointLayer.filter { TrainingConfig.resumableKeys.contains($0.key) }
+        budget.merge(directoryLayer.filter { TrainingConfig.resumableKeys.contains($0.key) }) { $1 }
+        let givenBudget = patch.filter { TrainingConfig.resumableKeys.contains($0.key) }
+        if givenBudget.keys.contains(where: { $0 != "threads" }) {
+            // A new budget replaces the old one whole: `--max-env-steps N` alone lifts the old
+            // generation limit.
+            budget = ["generations": .null, "max_env_steps": .null, "max_wall_seconds": .null]
+        }
+        budget.merge(givenBudget) { $1 }
+        let config = try TrainingConfig.resolve(layers: [checkpointLayer, budget])
         try config.validate()
-        guard config.generations >= checkpoint.generation else {
-            throw StartError(description: "the checkpoint in \(directory.path) is at generation \(checkpoint.generation); --generations \(config.generations) would go back (it is the total, not the number of further generations)")
+        if let generations = config.generations, generations < checkpoint.generation {
+            throw StartError(description: "the checkpoint in \(directory.path) is at generation \(checkpoint.generation); --generations \(generations) would go back (it is the total, not the number of further generations)")
         }
 
         // All checks passed: now the directory may change.
@@ -128,34 +133,6 @@ public enum Trainer {
             return try denseRun(config: config, spec: spec, shape: shape, directory: directory, strategy: GaussianESStrategy(state: state),
                                 normalizer: normalizer, resuming: checkpoint, distributor: distributor).run(progress: progress)
         }
-    }
-
-    static func satrHyperparameters(_ c: TrainingConfig) throws -> SATRStrategy.Hyperparameters {
-        var h = SATRStrategy.Hyperparameters()
-        if let v = c.trustRadius { h.trustRadius = v }
-        if let v = c.etaMax { h.etaMax = v }
-        if let v = c.momentum { h.momentum = v }
-        if let name = c.signalEstimator {
-            guard let e = SignalEstimator(rawValue: name) else {
-                throw ConfigError.invalid(field: "signal_estimator", message: "unknown estimator \"\(name)\"")
-            }
-            h.signalEstimator = e
-        }
-        return h
-    }
-
-    static func ecHyperparameters(_ c: TrainingConfig) -> ECStrategy.Hyperparameters {
-        var h = ECStrategy.Hyperparameters()
-        if let v = c.learningRate { h.learningRate = v }
-        return h
-    }
-
-    static func esHyperparameters(_ c: TrainingConfig) -> GaussianESStrategy.Hyperparameters {
-        var h = GaussianESStrategy.Hyperparameters()
-        if let v = c.sigma { h.sigma = v }
-        if let v = c.learningRate { h.learningRate = v }
-        if let v = c.weightDecay { h.weightDecay = v }
-        return h
     }
 
     /// A run of a bit strategy; `checkpoint` (a resumed run's) supplies the counters, the

@@ -1,39 +1,43 @@
 import Foundation
-
-/// The update rule a training run uses.
-public enum Algorithm: String, Codable, Sendable, CaseIterable {
-    /// Signal-adaptive trust region on a Bernoulli connectivity distribution (SATR.md).
-    case satr
-    /// Evolving Connectivity: natural gradient + Adam on a Bernoulli connectivity distribution.
-    case ec
-    /// OpenAI-style Gaussian ES on the real weights of the DenseSNN baseline network.
-    case es
-}
+import Environments
+import Search
 
 /// Everything that determines a training run, in one readable value.
 ///
-/// The resolved configuration is written to `DIR/config.json` and stored in every checkpoint.
-/// A config file (`--config FILE`) may give any subset of the fields (the JSON keys are the
-/// snake_case names below); command-line flags override the file; defaults fill the rest.
+/// The configuration is layered, each layer a JSON object with the keys of `config.json`:
+/// the defaults (`TrainingConfig()` and the algorithm's `Hyperparameters()`), the task's preset
+/// (`Presets/<task>.json`, see `TaskPreset`), a config file (`--config FILE`), then the flags.
+/// `TrainingConfig.resolve(layers:)` merges them key by key and decodes the result; every
+/// setting therefore has one name (its JSON key) and one default (in its type).
+///
+/// `config.json` is one flat object: the run's own keys (below) and the chosen algorithm's
+/// hyperparameters side by side (e.g. `"algo": "satr", "trust_radius": 0.03`), plus
+/// `env_options` / `eval_env_options` objects with Gymnasium's option names.
 ///
 /// Fields that change *how fast* a run goes but never *what it computes* (`threads`) are not part
 /// of the run's identity: a run may be resumed with another thread count and stays bit-identical.
-public struct TrainingConfig: Codable, Sendable, Equatable {
+/// The budget (`generations`, `max_env_steps`, `max_wall_seconds`) may also change on resume.
+public struct TrainingConfig: Sendable, Equatable {
     // Task and network
     /// Task id from the registry, e.g. "Hopper-v5".
     public var env: String = "InvertedPendulum-v5"
     /// Recurrent neurons N (a multiple of 64).
     public var neurons: Int = 256
-    // Search
-    public var algo: Algorithm = .satr
     /// Population size M (members per generation). 128: on InvertedPendulum-v5 (the default task),
     /// 4 of 5 seeds reach and keep eval return 1000 with it, against 3 of 5 reaching and 2 of 5
     /// keeping it at 64 (docs/RESULTS.md).
     public var population: Int = 128
-    /// Total generations of the run.
-    public var generations: Int = 50
     /// The run seed (first component of every random stream key).
     public var seed: UInt64 = 0
+    // Budget: the run ends after the first generation at which any set limit is reached.
+    /// Total generations (nil: no generation limit; then another limit must be set).
+    public var generations: Int? = 50
+    /// Total member env steps (evaluation episodes not counted): the run ends after the first
+    /// generation whose cumulative env steps reach it. Exact and reproducible.
+    public var maxEnvSteps: Int? = nil
+    /// Wall-clock seconds of training (including time before a resume); not reproducible by
+    /// nature: a run stopped by it ends at a generation that depends on the machine.
+    public var maxWallSeconds: Double? = nil
     // Evaluation
     /// Evaluate the deterministic network every K generations (and after the last one); 0 = only
     /// after the last generation.
@@ -45,81 +49,39 @@ public struct TrainingConfig: Codable, Sendable, Equatable {
     // Performance only (not part of the run's identity)
     /// Worker threads for population evaluation; 0 = one per core.
     public var threads: Int = 0
-    // SATR
-    /// kappa: per-parameter KL budget at full signal energy (nil: `TrainingConfig.defaultTrustRadius`).
-    public var trustRadius: Double? = nil
-    /// Largest step size eta (nil: `TrainingConfig.defaultEtaMax`).
-    public var etaMax: Double? = nil
-    /// beta: EMA / evolution-path factor of the signal estimator.
-    public var momentum: Double? = nil
-    /// Signal-energy estimator: "lag1" (default), "variance", "path", "split-half".
-    public var signalEstimator: String? = nil
-    // EC and ES
-    /// Adam / AdamW learning rate (EC: 0.15, ES: 0.15).
-    public var learningRate: Double? = nil
-    /// ES: perturbation scale sigma (0.3).
-    public var sigma: Double? = nil
-    /// ES: AdamW weight decay (0.1).
-    public var weightDecay: Double? = nil
-    // Environment options
-    /// Reset noise scale (nil: the task's default).
-    public var resetNoiseScale: Double? = nil
-    /// Terminate episodes when the body is unhealthy (nil: the task's default, true).
-    public var terminateWhenUnhealthy: Bool? = nil
+    // The algorithm with its own hyperparameters.
+    public var algorithm: AlgorithmSettings = .satr(.init())
+    // Environment options (Gymnasium names)
+    /// Options of the training rollouts (e.g. `healthy_reward = 0`); unset options keep the
+    /// task's v5 default.
+    public var envOptions = EnvironmentOptions()
+    /// Options of the evaluations of the deterministic network; empty = the standard v5 task.
+    public var evalEnvOptions = EnvironmentOptions()
+    // Rollout variants
+    /// Common random numbers: every member of a generation starts from the same reset state
+    /// (reset noise keyed by (seed, generation) instead of (seed, generation, member)).
+    public var commonResets: Bool = false
 
     public init() {}
 
-    /// The trainer's default SATR trust radius kappa = 0.03, from the sweep over
-    /// {1e-3, 1e-2, 3e-2, 1e-1} on InvertedPendulum-v5 recorded in docs/RESULTS.md (the search
-    /// module's own default, 1e-3, the prototype's value, barely moves at M = 64).
-    public static let defaultTrustRadius = 0.03
+    /// The algorithm's name.
+    public var algo: Algorithm { algorithm.name }
 
-    /// The trainer's default SATR step-size cap eta_max = 3, from the same sweeps (eta_max 3
-    /// reached the maximum return on 2 of 3 seeds where 1, the search module's default, reached it
-    /// on 1 of 3; docs/RESULTS.md).
-    public static let defaultEtaMax = 3.0
-
-    enum CodingKeys: String, CodingKey {
-        case env, neurons, algo, population, generations, seed
-        case evalEvery = "eval_every", evalEpisodes = "eval_episodes"
-        case checkpointEvery = "checkpoint_every", threads
-        case trustRadius = "trust_radius", etaMax = "eta_max", momentum
-        case signalEstimator = "signal_estimator", learningRate = "learning_rate"
-        case sigma, weightDecay = "weight_decay"
-        case resetNoiseScale = "reset_noise_scale"
-        case terminateWhenUnhealthy = "terminate_when_unhealthy"
+    /// The run's own JSON keys (the algorithm adds its hyperparameters' keys).
+    enum Key: String, CodingKey, CaseIterable {
+        case env, neurons, algo, population, seed, generations
+        case maxEnvSteps = "max_env_steps", maxWallSeconds = "max_wall_seconds"
+        case evalEvery = "eval_every", evalEpisodes = "eval_episodes", checkpointEvery = "checkpoint_every"
+        case threads, envOptions = "env_options", evalEnvOptions = "eval_env_options"
+        case commonResets = "common_resets"
     }
 
-    /// Decodes a config in which every field is optional; missing fields keep their defaults.
-    /// Unknown keys are rejected so that a typo in a config file is not silently ignored.
-    public init(from decoder: Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        let all = try decoder.container(keyedBy: AnyKey.self)
-        let known = Set(CodingKeys.allCases.map(\.rawValue))
-        for key in all.allKeys where !known.contains(key.stringValue) {
-            throw ConfigError.unknownKey(key.stringValue, known: known.sorted())
-        }
-        self.init()
-        if let v = try c.decodeIfPresent(String.self, forKey: .env) { env = v }
-        if let v = try c.decodeIfPresent(Int.self, forKey: .neurons) { neurons = v }
-        if let v = try c.decodeIfPresent(Algorithm.self, forKey: .algo) { algo = v }
-        if let v = try c.decodeIfPresent(Int.self, forKey: .population) { population = v }
-        if let v = try c.decodeIfPresent(Int.self, forKey: .generations) { generations = v }
-        if let v = try c.decodeIfPresent(UInt64.self, forKey: .seed) { seed = v }
-        if let v = try c.decodeIfPresent(Int.self, forKey: .evalEvery) { evalEvery = v }
-        if let v = try c.decodeIfPresent(Int.self, forKey: .evalEpisodes) { evalEpisodes = v }
-        if let v = try c.decodeIfPresent(Int.self, forKey: .checkpointEvery) { checkpointEvery = v }
-        if let v = try c.decodeIfPresent(Int.self, forKey: .threads) { threads = v }
-        trustRadius = try c.decodeIfPresent(Double.self, forKey: .trustRadius)
-        etaMax = try c.decodeIfPresent(Double.self, forKey: .etaMax)
-        momentum = try c.decodeIfPresent(Double.self, forKey: .momentum)
-        signalEstimator = try c.decodeIfPresent(String.self, forKey: .signalEstimator)
-        learningRate = try c.decodeIfPresent(Double.self, forKey: .learningRate)
-        sigma = try c.decodeIfPresent(Double.self, forKey: .sigma)
-        weightDecay = try c.decodeIfPresent(Double.self, forKey: .weightDecay)
-        resetNoiseScale = try c.decodeIfPresent(Double.self, forKey: .resetNoiseScale)
-        terminateWhenUnhealthy = try c.decodeIfPresent(Bool.self, forKey: .terminateWhenUnhealthy)
-    }
+    /// Keys a resume may change (the budget and the thread count).
+    public static let resumableKeys: Set<String> = ["generations", "max_env_steps", "max_wall_seconds", "threads"]
+
+    /// Keys of configs written before the configuration redesign (0.x, commit 22ef057 and
+    /// earlier), read as environment options of both training and evaluation.
+    static let legacyEnvironmentKeys = ["reset_noise_scale", "terminate_when_unhealthy"]
 
     /// Checks ranges; throws `ConfigError.invalid` naming the field and what is allowed.
     public func validate() throws {
@@ -128,47 +90,43 @@ public struct TrainingConfig: Codable, Sendable, Equatable {
         }
         try check(neurons >= 64 && neurons % 64 == 0, "neurons", "must be a positive multiple of 64 (got \(neurons))")
         try check(population >= 2, "population", "must be at least 2 (got \(population))")
-        if algo == .es {
-            try check(population % 2 == 0, "population", "ES uses antithetic pairs, so it must be even (got \(population))")
+        try check(generations != nil || maxEnvSteps != nil || maxWallSeconds != nil, "generations",
+                  "a run needs a budget: set generations, max_env_steps or max_wall_seconds")
+        if let generations { try check(generations >= 1, "generations", "must be at least 1 (got \(generations))") }
+        if let maxEnvSteps { try check(maxEnvSteps >= 1, "max_env_steps", "must be at least 1 (got \(maxEnvSteps))") }
+        if let maxWallSeconds {
+            try check(maxWallSeconds.isFinite && maxWallSeconds > 0, "max_wall_seconds", "must be a positive number (got \(maxWallSeconds))")
         }
-        try check(generations >= 1, "generations", "must be at least 1 (got \(generations))")
         try check(evalEvery >= 0, "eval_every", "must be >= 0 (got \(evalEvery))")
         try check(evalEpisodes >= 1, "eval_episodes", "must be at least 1 (got \(evalEpisodes))")
         try check(checkpointEvery >= 1, "checkpoint_every", "must be at least 1 (got \(checkpointEvery))")
         try check(threads >= 0 && threads <= 4096, "threads", "must be in 0...4096 (0 = one per core; got \(threads))")
-        func positive(_ v: Double?, _ name: String) throws {
-            if let v { try check(v.isFinite && v > 0, name, "must be a positive finite number (got \(v))") }
-        }
-        try positive(trustRadius, "trust_radius")
-        try positive(etaMax, "eta_max")
-        try positive(learningRate, "learning_rate")
-        try positive(sigma, "sigma")
-        if let m = momentum { try check(m >= 0 && m < 1, "momentum", "must be in [0, 1) (got \(m))") }
-        if let w = weightDecay { try check(w.isFinite && w >= 0, "weight_decay", "must be >= 0 (got \(w))") }
-        if let r = resetNoiseScale { try check(r.isFinite && r >= 0, "reset_noise_scale", "must be >= 0 (got \(r))") }
-        if let s = signalEstimator {
-            try check(SignalEstimatorName.allCases.map(\.rawValue).contains(s), "signal_estimator",
-                      "must be one of \(SignalEstimatorName.allCases.map(\.rawValue).joined(separator: ", ")) (got \"\(s)\")")
-        }
-        let satrOnly: [(Any?, String)] = [(trustRadius, "trust_radius"), (etaMax, "eta_max"), (momentum, "momentum"), (signalEstimator, "signal_estimator")]
-        if algo != .satr {
-            for (value, name) in satrOnly where value != nil {
-                throw ConfigError.invalid(field: name, message: "is a SATR hyperparameter; it does not apply to --algo \(algo.rawValue)")
-            }
-        }
-        if algo != .es {
-            for (value, name) in [(sigma, "sigma"), (weightDecay, "weight_decay")] where value != nil {
-                throw ConfigError.invalid(field: name, message: "is an ES hyperparameter; it does not apply to --algo \(algo.rawValue)")
-            }
-        }
-        if algo == .satr, learningRate != nil {
-            throw ConfigError.invalid(field: "learning_rate", message: "applies to EC and ES; SATR's step is set by --trust-radius and --eta-max")
+        try algorithm.validate(population: population)
+    }
+
+    /// Checks the config against its task: the task exists and has every environment option set.
+    public func validate(spec: TaskSpec) throws {
+        do {
+            _ = try envOptions.resolved(over: spec)
+            _ = try evalEnvOptions.resolved(over: spec)
+        } catch let error as EnvironmentError {
+            throw ConfigError.invalid(field: "env_options", message: error.description)
         }
     }
 
-    /// The same run with `threads` cleared: two configs with equal identities compute the same
-    /// results bit for bit.
+    /// The same run with `threads` cleared and no budget: two configs with equal identities
+    /// compute the same generations bit for bit.
     public var identity: TrainingConfig {
+        var copy = self
+        copy.threads = 0
+        copy.generations = nil
+        copy.maxEnvSteps = nil
+        copy.maxWallSeconds = nil
+        return copy
+    }
+
+    /// The config as a checkpoint stores it: `threads` cleared, the budget kept.
+    public var withoutThreads: TrainingConfig {
         var copy = self
         copy.threads = 0
         return copy
@@ -181,33 +139,146 @@ public struct TrainingConfig: Codable, Sendable, Equatable {
 
     /// Readable JSON (sorted keys, pretty-printed), the format of `config.json`.
     public func jsonData() throws -> Data {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        return try encoder.encode(self)
+        try JSONCoding.encoder(pretty: true).encode(self)
     }
 
-    /// Reads a config file; a missing field keeps its default.
+    /// Reads a config file (a JSON object with any subset of the keys) over the defaults.
     public static func load(contentsOf url: URL) throws -> TrainingConfig {
+        try resolve(layers: [try layer(contentsOf: url)])
+    }
+
+    /// A config file as a layer (a JSON object), or a `ConfigError` saying why it is not one.
+    public static func layer(contentsOf url: URL) throws -> [String: JSONTree] {
         let data: Data
         do { data = try Data(contentsOf: url) } catch {
             throw ConfigError.unreadable(path: url.path, reason: error.localizedDescription)
         }
         do {
-            return try JSONDecoder().decode(TrainingConfig.self, from: data)
+            guard let object = try JSONCoding.decoder().decode(JSONTree.self, from: data).object else {
+                throw ConfigError.unreadable(path: url.path, reason: "not a JSON object")
+            }
+            return object
         } catch let error as ConfigError {
             throw error
         } catch {
-            throw ConfigError.unreadable(path: url.path, reason: "not a valid JSON config: \(describe(decodingError: error))")
+            throw ConfigError.unreadable(path: url.path, reason: "not valid JSON: \(describe(decodingError: error))")
+        }
+    }
+
+    /// Merges `layers` (lowest priority first) over the defaults and decodes the result.
+    ///
+    /// - The algorithm is the last layer's `algo` (default satr); its hyperparameters' keys are
+    ///   accepted, other algorithms' keys are refused with a message naming the algorithm.
+    /// - `env_options` and `eval_env_options` merge option by option.
+    /// - When a layer sets `max_env_steps` or `max_wall_seconds` and no layer sets
+    ///   `generations`, the run has no generation limit.
+    /// - Unknown keys are refused with the list of known ones, so that a typo is not ignored.
+    public static func resolve(layers: [[String: JSONTree]]) throws -> TrainingConfig {
+        var merged: [String: JSONTree] = [:]
+        for layer in layers {
+            for (key, value) in layer {
+                if (key == Key.envOptions.rawValue || key == Key.evalEnvOptions.rawValue),
+                   let old = merged[key]?.object, let new = value.object {
+                    merged[key] = .object(old.merging(new) { $1 })
+                } else {
+                    merged[key] = value
+                }
+            }
+        }
+        // Configs from before the redesign: environment options at the top level, for both.
+        for legacy in legacyEnvironmentKeys {
+            guard let value = merged.removeValue(forKey: legacy) else { continue }
+            for key in [Key.envOptions.rawValue, Key.evalEnvOptions.rawValue] {
+                var options = merged[key]?.object ?? [:]
+                options[legacy] = value
+                merged[key] = .object(options)
+            }
+        }
+        let algo: Algorithm
+        switch merged[Key.algo.rawValue] {
+        case nil: algo = .satr
+        case .string(let name)?:
+            guard let a = Algorithm(rawValue: name) else {
+                throw ConfigError.invalid(field: "algo", message: "unknown algorithm \"\(name)\"; known: \(Algorithm.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            algo = a
+        case let other?: throw ConfigError.invalid(field: "algo", message: "must be a string (got \(other.text))")
+        }
+        if merged[Key.generations.rawValue] == nil,
+           merged[Key.maxEnvSteps.rawValue] != nil || merged[Key.maxWallSeconds.rawValue] != nil {
+            merged[Key.generations.rawValue] = .null
+        }
+        var defaults = TrainingConfig()
+        defaults.algorithm = algo.defaultSettings
+        guard var full = try JSONTree.of(defaults).object else { preconditionFailure("a config encodes as an object") }
+        let known = Set(full.keys)
+        for key in merged.keys.sorted() where !known.contains(key) {
+            if let owner = Algorithm.allCases.first(where: { $0 != algo && (try? $0.defaultSettings.keys)?[key] != nil }) {
+                throw ConfigError.invalid(field: key, message: "is a hyperparameter of \(owner.rawValue); it does not apply to algo \(algo.rawValue)")
+            }
+            throw ConfigError.unknownKey(key, known: known.sorted())
+        }
+        full.merge(merged) { $1 }
+        do {
+            return try JSONTree.object(full).decode(TrainingConfig.self)
+        } catch let error as ConfigError {
+            throw error
+        } catch let error as EnvironmentError {
+            throw ConfigError.invalid(field: "env_options", message: error.description)
+        } catch {
+            throw ConfigError.invalid(field: "config", message: describe(decodingError: error))
         }
     }
 }
 
-/// The signal-energy estimators SATR offers (SATR.md, step 3).
-public enum SignalEstimatorName: String, CaseIterable, Sendable {
-    case lag1
-    case variance
-    case path
-    case splitHalf = "split-half"
+extension TrainingConfig: Codable {
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: Key.self)
+        self.init()
+        env = try c.decode(String.self, forKey: .env)
+        neurons = try c.decode(Int.self, forKey: .neurons)
+        population = try c.decode(Int.self, forKey: .population)
+        seed = try c.decode(UInt64.self, forKey: .seed)
+        generations = try c.decodeIfPresent(Int.self, forKey: .generations)
+        maxEnvSteps = try c.decodeIfPresent(Int.self, forKey: .maxEnvSteps)
+        maxWallSeconds = try c.decodeIfPresent(Double.self, forKey: .maxWallSeconds)
+        evalEvery = try c.decode(Int.self, forKey: .evalEvery)
+        evalEpisodes = try c.decode(Int.self, forKey: .evalEpisodes)
+        checkpointEvery = try c.decode(Int.self, forKey: .checkpointEvery)
+        threads = try c.decode(Int.self, forKey: .threads)
+        envOptions = try c.decode(EnvironmentOptions.self, forKey: .envOptions)
+        evalEnvOptions = try c.decode(EnvironmentOptions.self, forKey: .evalEnvOptions)
+        commonResets = try c.decode(Bool.self, forKey: .commonResets)
+        let algo = try c.decode(Algorithm.self, forKey: .algo)
+        // The hyperparameters live beside the run's keys in the same object.
+        let all = try JSONTree(from: decoder)
+        let own = Set(Key.allCases.map(\.rawValue))
+        let rest = (all.object ?? [:]).filter { !own.contains($0.key) }
+        algorithm = try AlgorithmSettings(algo: algo, keys: rest)
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: Key.self)
+        try c.encode(env, forKey: .env)
+        try c.encode(neurons, forKey: .neurons)
+        try c.encode(algo, forKey: .algo)
+        try c.encode(population, forKey: .population)
+        try c.encode(seed, forKey: .seed)
+        try c.encode(generations, forKey: .generations)
+        try c.encode(maxEnvSteps, forKey: .maxEnvSteps)
+        try c.encode(maxWallSeconds, forKey: .maxWallSeconds)
+        try c.encode(evalEvery, forKey: .evalEvery)
+        try c.encode(evalEpisodes, forKey: .evalEpisodes)
+        try c.encode(checkpointEvery, forKey: .checkpointEvery)
+        try c.encode(threads, forKey: .threads)
+        try c.encode(envOptions, forKey: .envOptions)
+        try c.encode(evalEnvOptions, forKey: .evalEnvOptions)
+        try c.encode(commonResets, forKey: .commonResets)
+        var h = encoder.container(keyedBy: AnyKey.self)
+        for (key, value) in try algorithm.keys {
+            try h.encode(value, forKey: AnyKey(stringValue: key))
+        }
+    }
 }
 
 /// A configuration problem, with a message that says what to change.
@@ -233,8 +304,6 @@ struct AnyKey: CodingKey {
     init?(intValue: Int) { nil }
 }
 
-extension TrainingConfig.CodingKeys: CaseIterable {}
-
 /// A short human-readable description of a decoding error.
 func describe(decodingError error: Error) -> String {
     guard let error = error as? DecodingError else { return "\(error)" }
@@ -248,56 +317,5 @@ func describe(decodingError error: Error) -> String {
     case .keyNotFound(let key, let c): return "missing key \"\(key.stringValue)\"\(path(c))"
     case .dataCorrupted(let c): return "malformed data\(path(c)): \(c.debugDescription)"
     @unknown default: return "\(error)"
-    }
-}
-
-/// Explicitly given settings (command-line flags) to lay over a config: every non-nil field
-/// replaces the config's value.
-public struct ConfigPatch: Sendable, Equatable {
-    public var env: String?
-    public var neurons: Int?
-    public var algo: Algorithm?
-    public var population: Int?
-    public var generations: Int?
-    public var seed: UInt64?
-    public var evalEvery: Int?
-    public var evalEpisodes: Int?
-    public var checkpointEvery: Int?
-    public var threads: Int?
-    public var trustRadius: Double?
-    public var etaMax: Double?
-    public var momentum: Double?
-    public var signalEstimator: String?
-    public var learningRate: Double?
-    public var sigma: Double?
-    public var weightDecay: Double?
-    public var resetNoiseScale: Double?
-    public var terminateWhenUnhealthy: Bool?
-
-    public init() {}
-
-    /// `config` with every given field replaced.
-    public func apply(to config: TrainingConfig) -> TrainingConfig {
-        var c = config
-        if let v = env { c.env = v }
-        if let v = neurons { c.neurons = v }
-        if let v = algo { c.algo = v }
-        if let v = population { c.population = v }
-        if let v = generations { c.generations = v }
-        if let v = seed { c.seed = v }
-        if let v = evalEvery { c.evalEvery = v }
-        if let v = evalEpisodes { c.evalEpisodes = v }
-        if let v = checkpointEvery { c.checkpointEvery = v }
-        if let v = threads { c.threads = v }
-        if let v = trustRadius { c.trustRadius = v }
-        if let v = etaMax { c.etaMax = v }
-        if let v = momentum { c.momentum = v }
-        if let v = signalEstimator { c.signalEstimator = v }
-        if let v = learningRate { c.learningRate = v }
-        if let v = sigma { c.sigma = v }
-        if let v = weightDecay { c.weightDecay = v }
-        if let v = resetNoiseScale { c.resetNoiseScale = v }
-        if let v = terminateWhenUnhealthy { c.terminateWhenUnhealthy = v }
-        return c
     }
 }

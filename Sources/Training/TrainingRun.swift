@@ -7,14 +7,18 @@ import Spiking
 /// What the trainer reports after each generation (for a progress line).
 public struct ProgressReport: Sendable {
     public var generation: Int
-    public var totalGenerations: Int
+    /// The generation limit (nil: the run is limited by env steps or wall time).
+    public var totalGenerations: Int?
     public var envSteps: Int
+    /// The env-step limit, if any.
+    public var maxEnvSteps: Int?
     /// Environment steps per second in this process (since start or resume).
     public var stepsPerSecond: Double
     /// The best finite fitness of this generation.
     public var generationBest: Double
     /// The last evaluation of the deterministic network.
     public var evalReturn: Double?
+    /// Estimated seconds to the end of the budget.
     public var etaSeconds: Double
 }
 
@@ -43,39 +47,6 @@ public enum RunFiles {
     public static let policy = PolicyFile.fileName
     /// The deterministic policy at the scheduled evaluation with the highest mean return so far.
     public static let bestPolicy = "policy_best.json"
-}
-
-extension TrainingConfig {
-    /// The config with every default made explicit for `spec`: the algorithm's hyperparameters
-    /// and the task's environment options. Throws when an environment option does not exist for
-    /// the task.
-    public func resolved(spec: TaskSpec) throws -> TrainingConfig {
-        var c = self
-        switch algo {
-        case .satr:
-            let d = SATRStrategy.Hyperparameters()
-            c.trustRadius = trustRadius ?? TrainingConfig.defaultTrustRadius
-            c.etaMax = etaMax ?? TrainingConfig.defaultEtaMax
-            c.momentum = momentum ?? d.momentum
-            c.signalEstimator = signalEstimator ?? d.signalEstimator.rawValue
-        case .ec:
-            c.learningRate = learningRate ?? ECStrategy.Hyperparameters().learningRate
-        case .es:
-            let d = GaussianESStrategy.Hyperparameters()
-            c.sigma = sigma ?? d.sigma
-            c.learningRate = learningRate ?? d.learningRate
-            c.weightDecay = weightDecay ?? d.weightDecay
-        }
-        let options = try environmentOptions.resolved(over: spec)
-        c.resetNoiseScale = options.resetNoiseScale
-        c.terminateWhenUnhealthy = options.terminateWhenUnhealthy
-        return c
-    }
-
-    /// The environment options this config asks for.
-    public var environmentOptions: EnvironmentOptions {
-        EnvironmentOptions(resetNoiseScale: resetNoiseScale, terminateWhenUnhealthy: terminateWhenUnhealthy)
-    }
 }
 
 /// One training run: the optimizer, the shared normalizer, the counters and the run directory.
@@ -160,9 +131,10 @@ where Strategy.GenomeElement == Network.GenomeElement {
         let storeBytes = config.population * genomeCount * MemoryLayout<Strategy.GenomeElement>.stride
         memberGenomes = Strategy.reusesMemberGenomes && storeBytes <= 512 << 20
             ? MemberGenomes(members: config.population, genomeCount: genomeCount) : nil
-        let options = config.environmentOptions
+        let options = config.envOptions, evaluationOptions = config.evalEnvOptions, commonResets = config.commonResets
         evaluator = try ThreadedPopulationEvaluator(threads: config.resolvedThreads) {
-            try Worker(task: spec, options: options, network: makeNetwork(), genomeCount: genomeCount)
+            try Worker(task: spec, options: options, evaluationOptions: evaluationOptions, commonResets: commonResets,
+                       network: makeNetwork(), genomeCount: genomeCount)
         }
         metrics = isPrimary ? try MetricsWriter(url: directory.appendingPathComponent(RunFiles.metrics)) : nil
     }
@@ -293,7 +265,7 @@ where Strategy.GenomeElement == Network.GenomeElement {
     /// The checkpoint of the current state.
     public func checkpoint() -> Checkpoint {
         Checkpoint(
-            config: config.identity, task: spec.id, observationSize: spec.observationSize, actionSize: spec.actionSize,
+            config: config.withoutThreads, task: spec.id, observationSize: spec.observationSize, actionSize: spec.actionSize,
             neurons: config.neurons, generation: strategy.generation, envSteps: envSteps, episodes: episodes,
             optimizer: Strategy.wrap(strategy.state), normalizer: normalizer, lastEvaluation: lastEvaluation,
             bestEvaluation: bestEvaluation,
@@ -318,28 +290,57 @@ where Strategy.GenomeElement == Network.GenomeElement {
             algo: config.algo.rawValue, seed: config.seed, generation: strategy.generation, envSteps: envSteps,
             evalReturnMean: evaluation.flatMap { $0.generation == strategy.generation ? $0.mean : nil })
         var policy = builder(provenance)
-        policy.resetNoiseScale = config.resetNoiseScale
-        policy.terminateWhenUnhealthy = config.terminateWhenUnhealthy
+        // A policy is run on the evaluation task (the standard v5 task unless eval options say otherwise).
+        policy.resetNoiseScale = config.evalEnvOptions.resetNoiseScale
+        policy.terminateWhenUnhealthy = config.evalEnvOptions.terminateWhenUnhealthy
         try AtomicFile.write(try policy.jsonData(), to: directory.appendingPathComponent(name))
     }
 
-    /// Trains until `config.generations` generations are complete, then evaluates the final
+    /// Whether the run's budget is spent: `generations` generations done, `maxEnvSteps` member
+    /// env steps taken, or `maxWallSeconds` of training passed (whichever comes first; checked
+    /// between generations, so a run ends after the generation that reached its limit).
+    public var budgetReached: Bool {
+        if let generations = config.generations, strategy.generation >= generations { return true }
+        if let maxEnvSteps = config.maxEnvSteps, envSteps >= maxEnvSteps { return true }
+        if let maxWallSeconds = config.maxWallSeconds, wallSeconds >= maxWallSeconds { return true }
+        return false
+    }
+
+    /// The share of this session's budget still to go (the largest done share over the set
+    /// limits decides), or nil before the first generation.
+    var remainingFraction: Double? {
+        let doneGenerations = strategy.generation - startGeneration
+        guard doneGenerations > 0 else { return nil }
+        var done = 0.0
+        if let generations = config.generations, generations > startGeneration {
+            done = max(done, Double(doneGenerations) / Double(generations - startGeneration))
+        }
+        if let maxEnvSteps = config.maxEnvSteps, maxEnvSteps > startSteps {
+            done = max(done, Double(envSteps - startSteps) / Double(maxEnvSteps - startSteps))
+        }
+        if let maxWallSeconds = config.maxWallSeconds, maxWallSeconds > wallOffset {
+            done = max(done, (wallSeconds - wallOffset) / (maxWallSeconds - wallOffset))
+        }
+        return min(done, 1)
+    }
+
+    /// Trains until the budget is spent (`budgetReached`), then evaluates the final
     /// deterministic network (unless the last scheduled evaluation was at the final generation),
     /// writes the checkpoint, the policy and `evaluation.json`.
     public func run(progress: ((ProgressReport) -> Void)? = nil) throws -> TrainingResult {
-        while strategy.generation < config.generations {
+        while !budgetReached {
             let record = try runGeneration()
             if let progress {
-                let done = strategy.generation - startGeneration
                 let elapsed = wallSeconds - wallOffset
                 let best: Double = record.fields.first { $0.0 == "fitness_max" }.flatMap {
                     if case .double(let v) = $0.1 { return v } else { return nil }
                 } ?? -.infinity
                 progress(ProgressReport(
                     generation: strategy.generation, totalGenerations: config.generations, envSteps: envSteps,
+                    maxEnvSteps: config.maxEnvSteps,
                     stepsPerSecond: elapsed > 0 ? Double(envSteps - startSteps) / elapsed : 0,
                     generationBest: best, evalReturn: lastEvaluation?.mean,
-                    etaSeconds: done > 0 ? elapsed / Double(done) * Double(config.generations - strategy.generation) : 0))
+                    etaSeconds: remainingFraction.map { elapsed * $0 / max(1 - $0, 1e-9) } ?? 0))
             }
         }
         let g = strategy.generation

@@ -88,7 +88,7 @@ struct BenchSearch: ParsableCommand {
         var rows: [[String: Any]] = []
         var ec = ECStrategy(dimension: d, populationSize: population, seed: 1)
         rows.append(time(&ec, name: "EC", dimension: d, rollout: rolloutSeconds))
-        var satr = SATRStrategy(dimension: d, populationSize: population, seed: 1)
+        var satr = SATRStrategy(dimension: d, populationSize: population, seed: 1, hyperparameters: .prototype)
         rows.append(time(&satr, name: "SATR", dimension: d, rollout: rolloutSeconds))
         if !skipES {
             let n = bits ?? task.denseWeights
@@ -205,7 +205,7 @@ struct BenchSearch: ParsableCommand {
             for seed in seedList {
                 let problem = LinearBitProblem.prototype(noisy: true, seed: seed)
                 var ec = ECStrategy(dimension: problem.dimension, populationSize: m, seed: seed)
-                var satr = SATRStrategy(dimension: problem.dimension, populationSize: m, seed: seed)
+                var satr = SATRStrategy(dimension: problem.dimension, populationSize: m, seed: seed, hyperparameters: .prototype)
                 let a = SyntheticRun.run(&ec, problem: problem, generations: 150, threads: threads)
                 let b = SyntheticRun.run(&satr, problem: problem, generations: 150, threads: threads)
                 emit(
@@ -219,7 +219,7 @@ struct BenchSearch: ParsableCommand {
             for seed in seedList {
                 let problem = LinearBitProblem.prototype(dimension: d, relevantCount: 100, noisy: false, seed: seed)
                 var ec = ECStrategy(dimension: d, populationSize: 64, seed: seed)
-                var satr = SATRStrategy(dimension: d, populationSize: 64, seed: seed)
+                var satr = SATRStrategy(dimension: d, populationSize: 64, seed: seed, hyperparameters: .prototype)
                 let a = SyntheticRun.run(&ec, problem: problem, generations: 300, threads: threads, stopAtOptimum: true)
                 let b = SyntheticRun.run(&satr, problem: problem, generations: 300, threads: threads, stopAtOptimum: true)
                 func gens(_ p: SyntheticRun.Progress) -> Int { p.optimal ? p.generation + 1 : -1 }
@@ -233,7 +233,7 @@ struct BenchSearch: ParsableCommand {
         for seed in seedList {
             let problem = LinearBitProblem.pureNoise(dimension: 20_000, seed: seed)
             var ec = ECStrategy(dimension: 20_000, populationSize: 128, seed: seed)
-            var satr = SATRStrategy(dimension: 20_000, populationSize: 128, seed: seed)
+            var satr = SATRStrategy(dimension: 20_000, populationSize: 128, seed: seed, hyperparameters: .prototype)
             var ecKL = 0.0, satrKL = 0.0
             let a = SyntheticRun.run(&ec, problem: problem, generations: 100, threads: threads) { ecKL += $0.diagnostics["realizedKL"] ?? 0 }
             let b = SyntheticRun.run(&satr, problem: problem, generations: 100, threads: threads) { satrKL += $0.diagnostics["realizedKL"] ?? 0 }

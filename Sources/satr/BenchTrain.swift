@@ -70,7 +70,7 @@ struct BenchTrain: ParsableCommand {
         let threadCount = threads > 0 ? threads : ProcessInfo.processInfo.activeProcessorCount
         var config = TrainingConfig()
         config.env = env
-        config.algo = algo
+        config.algorithm = algo.defaultSettings
         config.population = population
         config.generations = generations
         config.neurons = neurons

@@ -33,7 +33,10 @@ final class ProgressLine {
     var report: ((ProgressReport) -> Void)? {
         guard enabled else { return nil }
         return { [self] p in
-            var line = "gen \(p.generation)/\(p.totalGenerations)  \(formatCount(Double(p.envSteps))) steps  \(formatCount(p.stepsPerSecond)) steps/s"
+            let generations = p.totalGenerations.map { "gen \(p.generation)/\($0)" } ?? "gen \(p.generation)"
+            let steps = p.maxEnvSteps.map { "\(formatCount(Double(p.envSteps)))/\(formatCount(Double($0))) steps" }
+                ?? "\(formatCount(Double(p.envSteps))) steps"
+            var line = "\(generations)  \(steps)  \(formatCount(p.stepsPerSecond)) steps/s"
             if p.generationBest.isFinite { line += "  gen best \(format(p.generationBest))" }
             if let e = p.evalReturn { line += "  eval \(format(e))" }
             line += "  ETA \(formatDuration(p.etaSeconds))"

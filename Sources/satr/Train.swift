@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Environments
 import Training
 #if MPI
 import Cluster
@@ -15,11 +16,16 @@ struct Train: ParsableCommand {
         (the final evaluation) and learning_curve.svg. With no flags it trains SATR on \
         \(TrainingConfig().env) with the defaults below.
 
-        Settings come from, in increasing priority: the defaults, --config FILE (JSON with the \
+        Settings come from, in increasing priority: the defaults, the task's preset \
+        (Sources/Training/Presets/<task>.json; --no-preset skips it), --config FILE (JSON with the \
         snake_case keys of config.json; any subset), the flags.
 
-        --resume DIR continues DIR's run from its checkpoint up to --generations in total \
-        (bit-identical to an uninterrupted run); only --generations and --threads may change.
+        The budget is --generations, --max-env-steps or --max-wall-seconds (the first limit \
+        reached ends the run). Training rollouts use --env-option; evaluations of the \
+        deterministic network use the standard v5 task unless --eval-env-option says otherwise.
+
+        --resume DIR continues DIR's run from its checkpoint up to the budget in total \
+        (bit-identical to an uninterrupted run); only the budget and --threads may change.
         """)
 
     @Option(name: .customLong("config"), help: "A JSON config file (keys as in config.json); flags override it.")
@@ -33,8 +39,12 @@ struct Train: ParsableCommand {
     var algo: Algorithm?
     @Option(help: "Population size M. Default \(TrainingConfig().population).")
     var population: Int?
-    @Option(help: "Total generations G. Default \(TrainingConfig().generations).")
+    @Option(help: "Budget: total generations. Default \(TrainingConfig().generations ?? 0) unless another budget is given.")
     var generations: Int?
+    @Option(help: "Budget: total member env steps (the run ends after the generation that reaches it).")
+    var maxEnvSteps: Int?
+    @Option(help: "Budget: wall-clock seconds of training (not reproducible: the end depends on the machine).")
+    var maxWallSeconds: Double?
     @Option(help: "Run seed. Default 0.")
     var seed: UInt64?
     @Option(help: "Output directory. Default runs/<env>-<algo>-s<seed>.")
@@ -49,52 +59,61 @@ struct Train: ParsableCommand {
     var evalEpisodes: Int?
     @Option(help: "Write a checkpoint every K generations (and at the end). Default \(TrainingConfig().checkpointEvery).")
     var checkpointEvery: Int?
+    @Option(name: .customLong("env-option"), help: ArgumentHelp(
+        "Training environment option NAME=VALUE, Gymnasium's v5 name (repeatable), e.g. healthy_reward=0.",
+        discussion: "Names: \(EnvironmentOptions.fields.map(\.name).joined(separator: ", ")); `satr envs` lists each task's."))
+    var envOptions: [String] = []
+    @Option(name: .customLong("eval-env-option"), help: "Evaluation environment option NAME=VALUE (repeatable). Default: none, the standard v5 task.")
+    var evalEnvOptions: [String] = []
+    @Option(help: "Common random numbers: all members of a generation start from the same reset state (true or false; default false).")
+    var commonResets: Bool?
+    @Flag(help: "Ignore the task's preset (Sources/Training/Presets): start from the plain defaults.")
+    var noPreset = false
 
-    @Option(help: "SATR: kappa, the per-parameter KL budget at full signal. Default \(TrainingConfig.defaultTrustRadius).")
-    var trustRadius: Double?
-    @Option(help: "SATR: the largest step size eta. Default \(TrainingConfig.defaultEtaMax).")
-    var etaMax: Double?
-    @Option(help: "SATR: beta, the EMA / evolution-path factor of the signal estimator.")
-    var momentum: Double?
-    @Option(help: "SATR: signal estimator: lag1, variance, path or split-half.")
-    var signalEstimator: String?
-    @Option(help: "EC and ES: Adam / AdamW learning rate.")
-    var learningRate: Double?
-    @Option(help: "ES: perturbation scale sigma.")
-    var sigma: Double?
-    @Option(help: "ES: AdamW weight decay.")
-    var weightDecay: Double?
-
-    @Option(help: "Environment: reset noise scale (default: the task's).")
-    var resetNoiseScale: Double?
-    @Option(help: "Environment: end episodes when unhealthy, true or false (Hopper, Walker2d, Ant, Humanoid).")
-    var terminateWhenUnhealthy: Bool?
+    @OptionGroup(title: "SATR")
+    var satr: SATROptions
+    @OptionGroup(title: "SATR and EC")
+    var bernoulli: BernoulliOptions
+    @OptionGroup(title: "EC and ES")
+    var adam: AdamOptions
 
     @Flag(help: "No progress line, even on a terminal.")
     var quiet = false
 
-    var patch: ConfigPatch {
-        var p = ConfigPatch()
-        p.env = env
-        p.algo = algo
-        p.population = population
-        p.generations = generations
-        p.seed = seed
-        p.threads = threads
-        p.neurons = neurons
-        p.evalEvery = evalEvery
-        p.evalEpisodes = evalEpisodes
-        p.checkpointEvery = checkpointEvery
-        p.trustRadius = trustRadius
-        p.etaMax = etaMax
-        p.momentum = momentum
-        p.signalEstimator = signalEstimator
-        p.learningRate = learningRate
-        p.sigma = sigma
-        p.weightDecay = weightDecay
-        p.resetNoiseScale = resetNoiseScale
-        p.terminateWhenUnhealthy = terminateWhenUnhealthy
-        return p
+    /// The settings given as flags, as a config layer (keys of config.json).
+    var patch: [String: JSONTree] {
+        get throws {
+            var p: [String: JSONTree] = [:]
+            p["env"] = env.map(JSONTree.string)
+            p["algo"] = algo.map { .string($0.rawValue) }
+            p["population"] = population.map { .int(Int64($0)) }
+            p["generations"] = generations.map { .int(Int64($0)) }
+            p["max_env_steps"] = maxEnvSteps.map { .int(Int64($0)) }
+            p["max_wall_seconds"] = maxWallSeconds.map(JSONTree.double)
+            p["seed"] = seed.map(JSONTree.unsigned)
+            p["threads"] = threads.map { .int(Int64($0)) }
+            p["neurons"] = neurons.map { .int(Int64($0)) }
+            p["eval_every"] = evalEvery.map { .int(Int64($0)) }
+            p["eval_episodes"] = evalEpisodes.map { .int(Int64($0)) }
+            p["checkpoint_every"] = checkpointEvery.map { .int(Int64($0)) }
+            p["common_resets"] = commonResets.map(JSONTree.bool)
+            if !envOptions.isEmpty { p["env_options"] = try JSONTree.of(EnvironmentOptions.parse(assignments: envOptions)) }
+            if !evalEnvOptions.isEmpty { p["eval_env_options"] = try JSONTree.of(EnvironmentOptions.parse(assignments: evalEnvOptions)) }
+            for group in [satr.patch, bernoulli.patch, adam.patch] { p.merge(group) { $1 } }
+            return p
+        }
+    }
+
+    /// The configuration of a fresh run: defaults < the task's preset < --config FILE < flags.
+    func freshConfig() throws -> TrainingConfig {
+        let flags = try patch
+        let file = try configFile.map { try TrainingConfig.layer(contentsOf: URL(fileURLWithPath: $0)) } ?? [:]
+        let plain = try TrainingConfig.resolve(layers: [file, flags])
+        var layers = [file, flags]
+        if !noPreset, let preset = try TaskPreset.layer(task: plain.env, algo: plain.algo) {
+            layers.insert(preset, at: 0)
+        }
+        return try TrainingConfig.resolve(layers: layers)
     }
 
     func validate() throws {
@@ -122,11 +141,9 @@ struct Train: ParsableCommand {
         do {
             if let resume {
                 let dir = URL(fileURLWithPath: resume)
-                result = try Trainer.resume(directory: dir, patch: patch, progress: progress.report)
+                result = try Trainer.resume(directory: dir, patch: try patch, progress: progress.report)
             } else {
-                var config = TrainingConfig()
-                if let configFile { config = try TrainingConfig.load(contentsOf: URL(fileURLWithPath: configFile)) }
-                config = patch.apply(to: config)
+                let config = try freshConfig()
                 let dir = URL(fileURLWithPath: out ?? Self.freshDirectory(for: config))
                 result = try Trainer.train(config: config, directory: dir, progress: progress.report)
             }
@@ -166,4 +183,3 @@ extension Train {
     }
 }
 
-extension Algorithm: ExpressibleByArgument {}

@@ -22,9 +22,7 @@ extension Train {
         if let resume {
             directory = URL(fileURLWithPath: resume)
         } else {
-            var config = TrainingConfig()
-            if let configFile { config = try TrainingConfig.load(contentsOf: URL(fileURLWithPath: configFile)) }
-            config = patch.apply(to: config)
+            let config = try freshConfig()
             directory = URL(fileURLWithPath: out ?? "runs/\(config.env)-\(config.algo.rawValue)-s\(config.seed)")
             freshConfig = config
         }
@@ -56,7 +54,7 @@ extension Train {
                 result = try Trainer.train(config: freshConfig, directory: directory, progress: report,
                                            distributor: distributor)
             } else {
-                result = try Trainer.resume(directory: directory, patch: patch, progress: report,
+                result = try Trainer.resume(directory: directory, patch: try patch, progress: report,
                                             distributor: distributor)
             }
         } catch {

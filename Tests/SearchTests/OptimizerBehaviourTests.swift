@@ -14,7 +14,7 @@ final class OptimizerBehaviourTests: XCTestCase {
     func testPureNoiseSATRHoldsStillWhileECCollapses() {
         let problem = LinearBitProblem.pureNoise(dimension: 20_000, seed: 11)
         var ec = ECStrategy(dimension: problem.dimension, populationSize: 128, seed: 11)
-        var satr = SATRStrategy(dimension: problem.dimension, populationSize: 128, seed: 11)
+        var satr = SATRStrategy(dimension: problem.dimension, populationSize: 128, seed: 11, hyperparameters: .prototype)
         var ecKL = 0.0
         let ecEnd = SyntheticRun.run(&ec, problem: problem, generations: 100, threads: Self.threads) {
             ecKL += $0.diagnostics["realizedKL"]!
@@ -50,7 +50,7 @@ final class OptimizerBehaviourTests: XCTestCase {
             for seed: UInt64 in [1, 2, 3] {
                 let problem = LinearBitProblem.prototype(noisy: true, seed: seed)
                 var ec = ECStrategy(dimension: problem.dimension, populationSize: m, seed: seed)
-                var satr = SATRStrategy(dimension: problem.dimension, populationSize: m, seed: seed)
+                var satr = SATRStrategy(dimension: problem.dimension, populationSize: m, seed: seed, hyperparameters: .prototype)
                 ecFound.append(SyntheticRun.run(&ec, problem: problem, generations: 150, threads: Self.threads).foundOverOptimum)
                 satrFound.append(SyntheticRun.run(&satr, problem: problem, generations: 150, threads: Self.threads) {
                     if $0.diagnostics["realizedKL"]! > $0.diagnostics["klBudget"]! { overBudget += 1 }
@@ -72,7 +72,7 @@ final class OptimizerBehaviourTests: XCTestCase {
         for (d, seed) in cases {
             let problem = LinearBitProblem.prototype(dimension: d, relevantCount: 100, noisy: false, seed: seed)
             var ec = ECStrategy(dimension: d, populationSize: 64, seed: seed)
-            var satr = SATRStrategy(dimension: d, populationSize: 64, seed: seed)
+            var satr = SATRStrategy(dimension: d, populationSize: 64, seed: seed, hyperparameters: .prototype)
             let ecEnd = SyntheticRun.run(&ec, problem: problem, generations: 200, threads: Self.threads, stopAtOptimum: true)
             var overBudget = 0
             let satrEnd = SyntheticRun.run(&satr, problem: problem, generations: 200, threads: Self.threads, stopAtOptimum: true) {
