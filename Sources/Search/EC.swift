@@ -1,5 +1,5 @@
 /// EC, the reference update: the natural-gradient (NES) estimate of a Bernoulli distribution in
-/// mean parameters, stepped with Adam (SATR.md, "EC").
+/// mean parameters, stepped with Adam (docs/SEARCH.md, "EC").
 ///
 /// Per generation, with centered ranks `u_k` and members `theta_k`:
 /// `g_i = (1/M) sum_k u_k (theta_k,i - rho_i)`

@@ -1,4 +1,4 @@
-/// Fitness shaping: centered ranks and their standardized variant (SATR.md, "Fitness shaping").
+/// Fitness shaping: centered ranks and their standardized variant (docs/SEARCH.md, "Fitness shaping").
 ///
 /// Rank rule: 0-based ranks in increasing fitness; a non-finite fitness (NaN or +-infinity) ranks
 /// below every finite one; ties (equal fitness, or two non-finite ones) are broken by member index,

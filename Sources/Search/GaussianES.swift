@@ -2,7 +2,7 @@ import Randomness
 
 /// The Gaussian evolution-strategy baseline on real weights (OpenAI-style ES; Salimans et al.,
 /// "Evolution Strategies as a Scalable Alternative to Reinforcement Learning", 2017), as specified
-/// in SATR.md, "Gaussian ES baseline".
+/// in docs/SEARCH.md, "Gaussian ES".
 ///
 /// Members come in antithetic pairs: member `2p` is `Float(mu + sigma eps_p)`, member `2p + 1` is
 /// `Float(mu - sigma eps_p)`, where `eps_p,j` is `nextNormal()` read at block `j` of

@@ -6,7 +6,7 @@ import Musl
 import Darwin
 #endif
 
-/// How SATR estimates the signal energy `S_t` (SATR.md, step 3).
+/// How SATR estimates the signal energy `S_t` (docs/SEARCH.md, SATR, step 3).
 public enum SignalEstimator: String, Sendable, Codable, CaseIterable {
     /// Default. `X_t = L_t = <g_t, g_{t-1}>_F` (Fisher metric at the current rho; `g_{-1} = 0`),
     /// unbiased for the signal when successive populations are independent;
@@ -25,7 +25,7 @@ public enum SignalEstimator: String, Sendable, Codable, CaseIterable {
     case splitHalf = "split-half"
 }
 
-/// SATR, the signal-adaptive trust region on a Bernoulli connectivity distribution (SATR.md).
+/// SATR, the signal-adaptive trust region on a Bernoulli connectivity distribution (docs/SEARCH.md).
 ///
 /// Per generation t, with standardized ranks `z_k = s a_k`, `s = sqrt(M / sum a^2)` (a_k the
 /// integer rank weights) and `c_k,i = z_k (theta_k,i - rho_i)`:
@@ -39,10 +39,10 @@ public enum SignalEstimator: String, Sendable, Codable, CaseIterable {
 /// 4. KL budget `delta_t = kappa d S_t` (kappa = `trustRadius`);
 /// 5. `rho' = clip(rho + eta v, eps, 1 - eps)` (v = g, the path p, or the averaged direction m) with the largest `eta` in
 ///    `[0, etaMax]` whose exact clipped KL `KL(Bern(rho') || Bern(rho))` is within `delta_t`:
-///    the quadratic model gives `eta_0 = sqrt(2 delta_t / ||v||_F^2)`, then bisection on the
-///    exact KL (monotone in eta), keeping the feasible end.
+///    the quadratic model gives `eta_0 = sqrt(2 delta_t / ||v||_F^2)`, then regula falsi with the
+///    Illinois modification on the exact KL (monotone in eta), keeping the feasible end.
 /// 6. diagnostics (in order): gradientEnergy `||g||_F^2`, noiseEnergy, lagOneCoherence `L_t`,
-///    rawSignal `X_t`, signalEnergy `S_t`, klBudget, stepSize, realizedKL, meanAbsoluteChange,
+///    rawSignal `X_t`, signalEnergy `S_t`, klBudget, stepSize, klEvaluations, realizedKL, meanAbsoluteChange,
 ///    meanProbability, meanVariance, entropy.
 public struct SATRStrategy: BitSearchStrategy {
     /// SATR hyperparameters (configuration keys: trust_radius, eta_max, momentum,

@@ -1,5 +1,5 @@
 /// Search distributions, fitness shaping and the SATR / EC / Gaussian-ES update rules
-/// (see `docs/SEARCH.md` and the design document `SATR.md`).
+/// (see `docs/SEARCH.md`).
 ///
 /// The module is independent of the network: a bit genome is `BitGenome.wordCount(bits:)` words
 /// of `UInt64`, parameter `i` in bit `i & 63` of word `i >> 6`, padding bits zero; a real genome is

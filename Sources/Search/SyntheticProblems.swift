@@ -28,8 +28,9 @@ public struct LinearBitProblem: Sendable, Equatable {
         self.seed = seed
     }
 
-    /// The numpy prototype of SATR.md: `relevantCount` bits (every `d / relevantCount`-th, with a
-    /// random offset) with N(0, 1) weights; noise sd `2 sqrt(relevantCount)` when `noisy`.
+    /// The numpy prototype of docs/SEARCH.md ("Synthetic results"): `relevantCount` bits (every
+    /// `d / relevantCount`-th, with a random offset) with N(0, 1) weights; noise sd
+    /// `2 sqrt(relevantCount)` when `noisy`.
     public static func prototype(dimension: Int = 20_000, relevantCount: Int = 500, noisy: Bool, seed: UInt64) -> Self {
         var stream = CounterStream(seed: seed, generation: 0, member: 0, purpose: .auxiliary)
         let stride = dimension / relevantCount

@@ -106,7 +106,7 @@ final class BitsetStorage: @unchecked Sendable {
     }
 }
 
-/// The bitset implementation of the network of RSNN.md for one member, for rollouts: the spikes
+/// The bitset implementation of the network of docs/NETWORK.md for one member, for rollouts: the spikes
 /// and K_h live in 64-bit words and the recurrent input of neuron j is
 /// `count[j] = popcount(S_E & C_E[j]) - popcount(S_I & C_I[j])` (summed over the N/64 words),
 /// then `i_syn[j] = alpha_syn * i_syn[j] + R_h * Float(count[j])`. The input current (a

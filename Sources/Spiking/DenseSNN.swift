@@ -1,4 +1,4 @@
-/// The sizes and the weight layout of the dense-weight baseline network (RSNN.md, "The
+/// The sizes and the weight layout of the dense-weight baseline network (docs/NETWORK.md, "The
 /// dense-weight baseline network").
 ///
 /// With D = `observationSize`, A = `actionSize`, N = `neurons`, one member's real-valued weights
@@ -82,8 +82,8 @@ public struct DenseSNNShape: Sendable, Codable, Hashable, CustomStringConvertibl
     public var readoutScale: Float { Float(5.0 / Double(neurons).squareRoot()) }
 }
 
-/// The dense-weight baseline network (RSNN.md, last section): the LIF dynamics and constants of
-/// the bit network (`NetworkConstants`, T = 33 substeps), with real-valued weights, no `[x, -x]`
+/// The dense-weight baseline network (docs/NETWORK.md, "The DenseSNN baseline"): the LIF dynamics
+/// and constants of the bit network (`NetworkConstants`, T = 33 substeps), with real-valued weights, no `[x, -x]`
 /// doubling and no E/I split (spikes are 0 or 1, the weight carries the sign):
 ///
 ///     i_in[j]  = R_in * sum_d x_d * W_in[d, j]                       (once per env step)

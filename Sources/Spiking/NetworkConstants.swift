@@ -8,10 +8,12 @@ import Musl
 import Darwin
 #endif
 
-/// The constants of the recurrent spiking network (RSNN.md, "Constants"), in one place.
+/// The constants of the recurrent spiking network (docs/NETWORK.md, "Constants and their Float32
+/// values"), in one place.
 ///
 /// Times are in milliseconds. Every Float32 constant is the Float64 formula rounded once to
-/// Float32.
+/// Float32. `1 - alpha` is not a constant here: the kernels compute it in Float32 from the rounded
+/// alpha (0x3D47C3A0 for alpha_m, not Float32(1 - exp(-0.05)) = 0x3D47C3A8; docs/NETWORK.md).
 public enum NetworkConstants {
     /// dt = 0.5 ms, the integration substep.
     public static let dt: Float = 0.5

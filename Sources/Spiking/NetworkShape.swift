@@ -1,5 +1,5 @@
 /// The sizes of one bit-connectivity recurrent spiking network and the layout of its
-/// `parameterCount` connection bits (RSNN.md, "Shapes").
+/// `parameterCount` connection bits (docs/NETWORK.md, "Shapes").
 ///
 /// With D = `observationSize`, A = `actionSize`, N = `neurons`:
 ///
@@ -137,7 +137,7 @@ public struct NetworkShape: Sendable, Codable, Hashable, CustomStringConvertible
     }
 
     /// The deterministic ("evaluation") network of a Bernoulli distribution: bit p is set exactly
-    /// when `probabilities[p] > 0.5` (RSNN.md, "Evaluation (deterministic) network").
+    /// when `probabilities[p] > 0.5` (docs/NETWORK.md, "The deterministic (evaluation) network").
     ///
     /// - Precondition: `probabilities.count == parameterCount`.
     /// - Postconditions: the result has `wordsPerMember` words.

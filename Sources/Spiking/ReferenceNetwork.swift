@@ -1,4 +1,4 @@
-/// The plain dense Float32 implementation of the network of RSNN.md, written for clarity.
+/// The plain dense Float32 implementation of the network of docs/NETWORK.md, written for clarity.
 ///
 /// It unpacks the connection bits into Float32 matrices of 0 and 1 and follows the equations of
 /// "One environment step" literally. It is the reference that `BitsetNetwork` is tested against
@@ -88,7 +88,7 @@ public struct ReferenceNetwork: Sendable {
         initialMembrane.withUnsafeBufferPointer { reset(initialMembrane: $0) }
     }
 
-    /// One environment step (RSNN.md, "One environment step"): writes y (before the clip, A values)
+    /// One environment step (docs/NETWORK.md, "One environment step"): writes y (before the clip, A values)
     /// for the observation x (D values).
     public mutating func step(observation x: UnsafeBufferPointer<Float>, output y: UnsafeMutableBufferPointer<Float>) {
         let n = shape.neurons, d = shape.observationSize, a = shape.actionSize

@@ -1,4 +1,4 @@
-/// The bit-connectivity recurrent spiking network (see docs and RSNN.md).
+/// The bit-connectivity recurrent spiking network (docs/NETWORK.md).
 public enum Spiking {}
 
 extension Spiking {
@@ -20,7 +20,8 @@ extension Spiking {
 }
 
 extension Spiking {
-    /// The action of a network output (RSNN.md, step 3): `action[a] = scale * clip(y[a], -1, 1)`,
+    /// The action of a network output (docs/NETWORK.md, "One environment step", step 4):
+    /// `action[a] = scale * clip(y[a], -1, 1)`,
     /// where `scale` maps [-1, 1] onto a symmetric action box (1 for [-1, 1]; 0.4 for Humanoid-v5's
     /// [-0.4, 0.4]).
     ///

@@ -78,7 +78,20 @@ public enum AlgorithmSettings: Sendable, Equatable {
     /// `TrainingConfig.resolve` merges them over the defaults).
     init(algo: Algorithm, keys: [String: JSONTree]) throws {
         func decode<H: AlgorithmHyperparameters>(_ type: H.Type) throws -> H {
-            try JSONTree.object(keys).decode(H.self, decoder: JSONCoding.decoder(snakeCase: true))
+            do {
+                return try JSONTree.object(keys).decode(H.self, decoder: JSONCoding.decoder(snakeCase: true))
+            } catch let error as DecodingError {
+                // Name the config key (snake_case), not the Swift property.
+                var field = "\(algo.rawValue) hyperparameters"
+                var reason = describe(decodingError: error)
+                switch error {
+                case .dataCorrupted(let c), .typeMismatch(_, let c), .valueNotFound(_, let c):
+                    if let key = c.codingPath.first?.stringValue { field = snakeCase(key) }
+                    reason = c.debugDescription
+                default: break
+                }
+                throw ConfigError.invalid(field: field, message: reason)
+            }
         }
         switch algo {
         case .satr: self = .satr(try decode(SATRStrategy.Hyperparameters.self))

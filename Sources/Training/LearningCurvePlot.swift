@@ -14,6 +14,16 @@ public struct RunCurve: Sendable {
     public var wallSeconds: [Double]
     public var returns: [Double]
 
+    /// `DIR`, or `LABEL=DIR` with the group label given (when DIR is a directory).
+    public static func load(labelled argument: String) throws -> RunCurve {
+        if let eq = argument.firstIndex(of: "="), !FileManager.default.fileExists(atPath: argument) {
+            var curve = try load(directory: String(argument[argument.index(after: eq)...]))
+            curve.label = String(argument[..<eq])
+            return curve
+        }
+        return try load(directory: argument)
+    }
+
     /// Reads `DIR/config.json` (for the label) and `DIR/metrics.jsonl`.
     public static func load(directory: String) throws -> RunCurve {
         let dir = URL(fileURLWithPath: directory)

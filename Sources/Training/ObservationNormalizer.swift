@@ -89,7 +89,7 @@ public struct ObservationStatistics: Codable, Sendable, Equatable {
     }
 }
 
-/// The running observation normalizer shared by the whole population (SATR.md, "Evaluation of a
+/// The running observation normalizer shared by the whole population (docs/SEARCH.md, "Evaluating a
 /// member"): `x_norm = (x - mean) / max(std, 1e-6)`.
 ///
 /// The statistics are frozen during a generation (the members see `frozen()`), then updated from

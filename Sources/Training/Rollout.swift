@@ -10,7 +10,7 @@ public protocol RolloutNetwork {
     /// Binds one member's genome (packed connection bits, or real weights).
     mutating func load(genome: UnsafeBufferPointer<GenomeElement>)
     /// Starts an episode with `v_n` drawn from `CounterStream(seed, generation, member,
-    /// .networkInitialState)` (RSNN.md, "State"), all other state zero.
+    /// .networkInitialState)` (docs/NETWORK.md, "State and its initialization"), all other state zero.
     mutating func startEpisode(seed: UInt64, generation: Int, member: Int)
     /// One environment step: y (A values, before the clip) for the normalized observation (D values).
     mutating func step(observation: UnsafeBufferPointer<Float>, output: UnsafeMutableBufferPointer<Float>)
@@ -92,7 +92,7 @@ public func evaluationEpisodeSeeds(runSeed: UInt64, generation: Int, episode: In
 
 /// Maps the network output to the environment's action: `a = clip(y, -1, 1)`, then
 /// `center + halfWidth * a` with `center = (high + low) / 2`, `halfWidth = (high - low) / 2`
-/// (for a symmetric box [-b, b] this is exactly `b * a`; RSNN.md, "One environment step").
+/// (for a symmetric box [-b, b] this is exactly `b * a`; docs/NETWORK.md, "One environment step").
 public struct ActionMap: Sendable, Equatable {
     public var center: [Double]
     public var halfWidth: [Double]
@@ -118,7 +118,7 @@ public struct ActionMap: Sendable, Equatable {
 /// Fitness is the undiscounted return of one episode (reset, then step until terminated or
 /// truncated at the task's limit). If the simulation diverges (MuJoCo reports an unstable state,
 /// or an observation or reward is not finite), the episode ends there and the member's fitness is
-/// `-infinity`, so it ranks lowest (SATR.md, "Fitness shaping"); the run goes on.
+/// `-infinity`, so it ranks lowest (docs/SEARCH.md, "Fitness shaping"); the run goes on.
 public struct PolicyWorker<Strategy: SearchStrategy, Network: RolloutNetwork>: MemberWorker
 where Strategy.GenomeElement == Network.GenomeElement, Strategy.GenomeElement: Sendable & Numeric {
     public typealias Population = RolloutSource<Strategy>

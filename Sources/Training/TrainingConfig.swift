@@ -220,7 +220,7 @@ public struct TrainingConfig: Sendable, Equatable {
         }
         full.merge(merged) { $1 }
         do {
-            return try JSONTree.object(full).decode(TrainingConfig.self)
+            return try TrainingConfig(complete: full, algo: algo)
         } catch let error as ConfigError {
             throw error
         } catch let error as EnvironmentError {
@@ -232,29 +232,56 @@ public struct TrainingConfig: Sendable, Equatable {
 }
 
 extension TrainingConfig: Codable {
+    /// Decodes a config object with any subset of the keys (missing keys keep their defaults;
+    /// see `resolve(layers:)`).
     public init(from decoder: Decoder) throws {
-        let c = try decoder.container(keyedBy: Key.self)
-        self.init()
-        env = try c.decode(String.self, forKey: .env)
-        neurons = try c.decode(Int.self, forKey: .neurons)
-        population = try c.decode(Int.self, forKey: .population)
-        seed = try c.decode(UInt64.self, forKey: .seed)
-        generations = try c.decodeIfPresent(Int.self, forKey: .generations)
-        maxEnvSteps = try c.decodeIfPresent(Int.self, forKey: .maxEnvSteps)
-        maxWallSeconds = try c.decodeIfPresent(Double.self, forKey: .maxWallSeconds)
-        evalEvery = try c.decode(Int.self, forKey: .evalEvery)
-        evalEpisodes = try c.decode(Int.self, forKey: .evalEpisodes)
-        checkpointEvery = try c.decode(Int.self, forKey: .checkpointEvery)
-        threads = try c.decode(Int.self, forKey: .threads)
-        envOptions = try c.decode(EnvironmentOptions.self, forKey: .envOptions)
-        evalEnvOptions = try c.decode(EnvironmentOptions.self, forKey: .evalEnvOptions)
-        commonResets = try c.decode(Bool.self, forKey: .commonResets)
-        let algo = try c.decode(Algorithm.self, forKey: .algo)
-        // The hyperparameters live beside the run's keys in the same object.
-        let all = try JSONTree(from: decoder)
+        let tree = try JSONTree(from: decoder)
+        guard let object = tree.object else {
+            throw DecodingError.typeMismatch(TrainingConfig.self, .init(codingPath: decoder.codingPath, debugDescription: "a config is a JSON object"))
+        }
+        self = try TrainingConfig.resolve(layers: [object])
+    }
+
+    /// Decodes a complete object (every key of the run and of `algo`'s hyperparameters).
+    init(complete fields: [String: JSONTree], algo: Algorithm) throws {
         let own = Set(Key.allCases.map(\.rawValue))
-        let rest = (all.object ?? [:]).filter { !own.contains($0.key) }
-        algorithm = try AlgorithmSettings(algo: algo, keys: rest)
+        let c = try JSONTree.object(fields.filter { own.contains($0.key) }).decode(Own.self)
+        self.init()
+        env = c.env
+        neurons = c.neurons
+        population = c.population
+        seed = c.seed
+        generations = c.generations
+        maxEnvSteps = c.maxEnvSteps
+        maxWallSeconds = c.maxWallSeconds
+        evalEvery = c.evalEvery
+        evalEpisodes = c.evalEpisodes
+        checkpointEvery = c.checkpointEvery
+        threads = c.threads
+        envOptions = c.envOptions
+        evalEnvOptions = c.evalEnvOptions
+        commonResets = c.commonResets
+        algorithm = try AlgorithmSettings(algo: algo, keys: fields.filter { !own.contains($0.key) })
+    }
+
+    /// The run's own keys with their types (synthesized decoding of a complete object).
+    private struct Own: Decodable {
+        var env: String
+        var algo: Algorithm
+        var neurons: Int
+        var population: Int
+        var seed: UInt64
+        var generations: Int?
+        var maxEnvSteps: Int?
+        var maxWallSeconds: Double?
+        var evalEvery: Int
+        var evalEpisodes: Int
+        var checkpointEvery: Int
+        var threads: Int
+        var envOptions: EnvironmentOptions
+        var evalEnvOptions: EnvironmentOptions
+        var commonResets: Bool
+        typealias CodingKeys = TrainingConfig.Key
     }
 
     public func encode(to encoder: Encoder) throws {

@@ -56,7 +56,7 @@ enum PlotOutput {
     /// Renders the runs in `runs` to `svgPath` (and a PNG beside it when possible). Returns a
     /// description of the written files, or nil when nothing could be written.
     static func write(runs: [String], svgPath: String, title: String? = nil) -> String? {
-        guard let curves = try? runs.map(RunCurve.load(directory:)) else { return nil }
+        guard let curves = try? runs.map(RunCurve.load(labelled:)) else { return nil }
         let svg = LearningCurvePlot.svg(curves, title: title)
         do {
             try AtomicFile.write(Data(svg.utf8), to: URL(fileURLWithPath: svgPath))

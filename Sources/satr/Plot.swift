@@ -8,11 +8,12 @@ struct Plot: ParsableCommand {
         abstract: "Plot learning curves (return vs. env steps and vs. wall time) of one or more runs to SVG (and PNG).",
         discussion: """
         Runs with the same task, algorithm, population and neurons are treated as seeds of one \
-        configuration: drawn as their mean with a min-max band. A PNG is written beside the SVG \
-        when `rsvg-convert` (librsvg2-bin) is on PATH.
+        configuration: drawn as their mean with a min-max band. `LABEL=DIR` names a run's group \
+        yourself (runs with the same LABEL are seeds of one setting, e.g. two SATR variants). A \
+        PNG is written beside the SVG when `rsvg-convert` (librsvg2-bin) is on PATH.
         """)
 
-    @Argument(help: "Training output directories.")
+    @Argument(help: "Training output directories, each optionally as LABEL=DIR.")
     var runs: [String]
     @Option(help: "Output SVG file.")
     var out: String = "learning_curves.svg"
@@ -26,7 +27,7 @@ struct Plot: ParsableCommand {
     func run() throws {
         let curves: [RunCurve]
         do {
-            curves = try runs.map(RunCurve.load(directory:))
+            curves = try runs.map(RunCurve.load(labelled:))
         } catch {
             throw CLIError(error)
         }

@@ -8,7 +8,7 @@ struct SATR: ParsableCommand {
         commandName: "satr",
         abstract: "Train bit-connectivity recurrent spiking policies on MuJoCo tasks without gradients.",
         subcommands: [
-            Train.self, Eval.self, Export.self, Plot.self, Envs.self, Rollout.self, Bench.self,
+            Train.self, Eval.self, Export.self, Plot.self, Envs.self, Presets.self, Rollout.self, Bench.self,
         ])
 }
 
@@ -17,10 +17,4 @@ struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Benchmarks (release builds): each prints ratios measured in one run.",
         subcommands: [BenchNetwork.self, BenchEnv.self, BenchSearch.self, BenchTrain.self])
-}
-
-/// Thrown by commands whose implementation has not landed yet.
-struct NotYetAvailable: Error, CustomStringConvertible {
-    var what: String
-    var description: String { "\(what) is not available yet in this build." }
 }

@@ -127,7 +127,7 @@ final class EnvironmentCLITests: XCTestCase {
         let option = try SATRProcess.run(
             ["rollout", "--env", "Swimmer-v5", "--actions", fixture.path, "--terminate-when-unhealthy", "false"])
         XCTAssertNotEqual(option.status, 0)
-        XCTAssertTrue(option.stderr.contains("terminateWhenUnhealthy"), option.stderr)
+        XCTAssertTrue(option.stderr.contains("terminate_when_unhealthy"), option.stderr)
 
         let nonFinite = temporaryFile("nan.jsonl")
         defer { try? FileManager.default.removeItem(at: nonFinite) }

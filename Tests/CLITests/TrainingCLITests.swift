@@ -65,7 +65,13 @@ final class TrainingCLITests: XCTestCase {
             (["train", "--neurons", "100", "--out", out], "neurons"),
             (["train", "--algo", "ec", "--trust-radius", "0.1", "--out", out], "trust_radius"),
             (["train", "--signal-estimator", "magic", "--out", out], "lag1"),
-            (["train", "--env", "InvertedPendulum-v5", "--terminate-when-unhealthy", "false", "--out", out], "terminateWhenUnhealthy"),
+            (["train", "--env", "InvertedPendulum-v5", "--env-option", "terminate_when_unhealthy=false", "--out", out], "terminate_when_unhealthy"),
+            (["train", "--env", "Hopper-v5", "--env-option", "healthy_rewrd=0", "--out", out], "healthy_reward"),
+            (["train", "--env", "Hopper-v5", "--env-option", "healthy_reward=lots", "--out", out], "not a finite number"),
+            (["train", "--env", "Hopper-v5", "--env-option", "healthy_reward", "--out", out], "NAME=VALUE"),
+            (["train", "--env", "Hopper-v5", "--eval-env-option", "contact_cost_weight=1", "--out", out], "contact_cost_weight"),
+            (["train", "--max-env-steps", "0", "--out", out], "max_env_steps"),
+            (["train", "--max-wall-seconds", "0", "--out", out], "max_wall_seconds"),
             (["train", "--threads", "-1", "--out", out], "threads"),
             (["train", "--config", root.appendingPathComponent("missing.json").path, "--out", out], "missing.json"),
             (["train", "--resume", root.path], "checkpoint"),
@@ -114,5 +120,65 @@ final class TrainingCLITests: XCTestCase {
         let again = try SATRProcess.run(["train"] + tiny + ["--generations", "1", "--out", dir])
         XCTAssertNotEqual(again.status, 0, "a fresh run refuses an existing run directory")
         XCTAssertTrue(again.stderr.contains("--resume"), again.stderr)
+    }
+
+    /// --env-option reaches the run's config for training only (the worker test in
+    /// TrainingComponentTests checks the rewards), --max-env-steps ends the run after the
+    /// generation that reaches it, and a resume may raise the budget but not change an option.
+    func testEnvOptionsApplyToTrainingOnlyAndBudgetsStopAndResume() throws {
+        let dir = root.appendingPathComponent("hop").path
+        let args = ["train", "--env", "Hopper-v5", "--no-preset", "--population", "8", "--neurons", "64", "--eval-every", "1",
+                    "--eval-episodes", "1", "--seed", "1", "--threads", "2", "--env-option", "healthy_reward=0",
+                    "--max-env-steps", "300", "--out", dir]
+        let r = try SATRProcess.run(args)
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let rows = try String(contentsOfFile: dir + "/metrics.jsonl", encoding: .utf8).split(separator: "\n").map {
+            try XCTUnwrap(JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])
+        }
+        // The budget: the run ends after the first generation that reaches 300 steps.
+        let steps = rows.map { $0["env_steps"] as? Int ?? 0 }
+        XCTAssertGreaterThanOrEqual(try XCTUnwrap(steps.last), 300)
+        XCTAssertLessThan(steps.dropLast().last ?? 0, 300)
+        let config = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/config.json"))) as? [String: Any])
+        XCTAssertEqual((config["env_options"] as? [String: Any])?["healthy_reward"] as? Double, 0)
+        XCTAssertEqual((config["eval_env_options"] as? [String: Any])?.count, 0)
+        XCTAssertTrue(config["generations"] is NSNull, "an env-step budget lifts the generation limit")
+
+        // Resuming with a larger env-step budget continues the same run.
+        let resumed = try SATRProcess.run(["train", "--resume", dir, "--max-env-steps", "3000"])
+        XCTAssertEqual(resumed.status, 0, resumed.stderr)
+        let more = try String(contentsOfFile: dir + "/metrics.jsonl", encoding: .utf8).split(separator: "\n")
+        XCTAssertGreaterThan(more.count, rows.count)
+        // Changing a training option on resume is refused, naming the key.
+        let refused = try SATRProcess.run(["train", "--resume", dir, "--max-env-steps", "9000", "--env-option", "healthy_reward=1"])
+        XCTAssertNotEqual(refused.status, 0)
+        XCTAssertTrue(refused.stderr.contains("env_options"), refused.stderr)
+    }
+
+    /// A task with a preset file trains with its settings; flags override them, and --no-preset
+    /// gives the plain defaults. The preset's values are recorded in config.json.
+    func testPresetsApplyAndFlagsOverride() throws {
+        let presets = try SATRProcess.run(["presets"])
+        XCTAssertEqual(presets.status, 0, presets.stderr)
+        XCTAssertTrue(presets.stdout.contains("Hopper-v5"), presets.stdout)
+        let dir = root.appendingPathComponent("preset").path
+        let r = try SATRProcess.run(["train", "--env", "Hopper-v5", "--population", "4", "--neurons", "64", "--generations", "1",
+                                     "--eval-every", "0", "--eval-episodes", "1", "--threads", "2", "--out", dir])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let config = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/config.json"))) as? [String: Any])
+        XCTAssertEqual(config["population"] as? Int, 4, "the flag overrides the preset")
+        let shown = try XCTUnwrap(String(data: try JSONSerialization.data(withJSONObject: config), encoding: .utf8))
+        let preset = try SATRProcess.run(["presets", "Hopper-v5", "--algo", "satr"])
+        XCTAssertEqual(preset.status, 0, preset.stderr)
+        let presetObject = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(preset.stdout.utf8)) as? [String: Any])
+        for (key, value) in presetObject where !["population", "generations", "max_env_steps", "eval_every", "eval_episodes"].contains(key) {
+            XCTAssertEqual("\(config[key] ?? "absent")", "\(value)", "preset key \(key) in \(shown)")
+        }
+        let plainDir = root.appendingPathComponent("plain").path
+        let plain = try SATRProcess.run(["train", "--env", "Hopper-v5", "--no-preset", "--population", "4", "--neurons", "64",
+                                         "--generations", "1", "--eval-every", "0", "--eval-episodes", "1", "--out", plainDir])
+        XCTAssertEqual(plain.status, 0, plain.stderr)
+        let plainConfig = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: plainDir + "/config.json"))) as? [String: Any])
+        XCTAssertEqual(plainConfig["trust_radius"] as? Double, 0.03)
     }
 }

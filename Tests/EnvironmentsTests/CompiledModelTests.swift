@@ -6,9 +6,10 @@ import XCTest
 
 /// Compiles each MJCF model shipped in `Sources/Environments/Models/` with the linked MuJoCo (2.2.2)
 /// and checks the compiled `mjModel` against the "compiled check" of its parameter sheet
-/// (`Fixtures/models/<name>.compiled.json`, copied from `shared/design/models/`).
+/// (`Fixtures/models/<name>.compiled.json`, read from pip mujoco 3.0.0 at full precision;
+/// docs/TASKS.md, "Model files").
 ///
-/// Rules (shared/design/models/README.md):
+/// Rules (docs/TASKS.md, "Model files"):
 /// - integer fields (counts, types, addresses, parents, contype/conaffinity/condim, limited flags) and
 ///   names are equal;
 /// - every float entry satisfies `|mine − sheet| ≤ 1e-6 · |sheet|`, or `|mine − sheet| ≤ 1e-12` where

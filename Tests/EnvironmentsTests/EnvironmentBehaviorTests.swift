@@ -6,7 +6,7 @@ import XCTest
 
 /// Registry, options, reset noise, truncation, errors, determinism and threading.
 final class EnvironmentBehaviorTests: XCTestCase {
-    /// (id, obs, act, low, high, frame_skip, timestep) from ENVIRONMENTS.md.
+    /// (id, obs, act, low, high, frame_skip, timestep) from docs/TASKS.md.
     static let table: [(String, Int, Int, Double, Double, Int, Double)] = [
         ("Hopper-v5", 11, 3, -1, 1, 4, 0.002),
         ("Walker2d-v5", 17, 6, -1, 1, 4, 0.002),
@@ -48,7 +48,7 @@ final class EnvironmentBehaviorTests: XCTestCase {
         XCTAssertThrowsError(try TaskRegistry.make(id: "HalfCheetah-v5", options: .init(terminateWhenUnhealthy: false))) {
             error in
             let text = "\(error)"
-            XCTAssertTrue(text.contains("terminateWhenUnhealthy") && text.contains("HalfCheetah-v5"), text)
+            XCTAssertTrue(text.contains("terminate_when_unhealthy") && text.contains("HalfCheetah-v5"), text)
         }
         XCTAssertThrowsError(try TaskRegistry.make(id: "Hopper-v5", options: .init(contactCostWeight: 1)))
         XCTAssertThrowsError(try TaskRegistry.make(id: "InvertedPendulum-v5", options: .init(healthyReward: 2)))

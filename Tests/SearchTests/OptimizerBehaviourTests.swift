@@ -4,7 +4,8 @@ import Randomness
 @testable import Search
 
 /// Tests that would catch a wrong optimizer (issue 6, item 5). Sizes follow the numpy prototype of
-/// SATR.md where it has one (d = 20,000); every failure message carries the measured numbers.
+/// SATR's rule (docs/SEARCH.md, "Synthetic results") where it has one (d = 20,000); every failure
+/// message carries the measured numbers.
 final class OptimizerBehaviourTests: XCTestCase {
     static let threads = 2
 

@@ -1,7 +1,7 @@
 import XCTest
 @testable import Spiking
 
-/// The cross-check vector of RSNN.md (independent of any implementation).
+/// The cross-check vector of docs/NETWORK.md (independent of any implementation).
 final class CrossCheckTests: XCTestCase {
     static let shape = try! NetworkShape(observationSize: 11, actionSize: 3, neurons: 256)
 

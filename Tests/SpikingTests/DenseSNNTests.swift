@@ -31,7 +31,7 @@ final class DenseSNNTests: XCTestCase {
         }
     }
 
-    /// The SIMD kernel against a scalar transcription of RSNN.md's DenseSNN: the state is
+    /// The SIMD kernel against a scalar transcription of docs/NETWORK.md's DenseSNN: the state is
     /// bit-identical (every sum runs over rows in order and nothing is fused); y agrees to
     /// Float32 rounding (the readout dot product is summed in 16 lanes).
     func testAgreesWithAScalarTranscription() throws {

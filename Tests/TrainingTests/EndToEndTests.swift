@@ -29,7 +29,7 @@ final class EndToEndTrainingTests: XCTestCase {
         c.evalEpisodes = 2
         c.checkpointEvery = 2
         c.threads = threads
-        c.trustRadius = 0.1
+        c.algorithm = .satr(.init(trustRadius: 0.1))
         return c
     }
 
@@ -48,9 +48,9 @@ final class EndToEndTrainingTests: XCTestCase {
         _ = try Trainer.train(config: Self.tinyConfig(generations: 6, threads: 3), directory: c)
         _ = try Trainer.train(config: Self.tinyConfig(generations: 3, threads: 1), directory: b)
         XCTAssertEqual(try decodedCheckpoint(b).generation, 3)
-        var patch = ConfigPatch()
-        patch.generations = 6
-        patch.threads = 3
+        var patch: [String: JSONTree] = [:]
+        patch["generations"] = .int(6)
+        patch["threads"] = .int(3)
         let resumed = try Trainer.resume(directory: b, patch: patch)
         XCTAssertEqual(resumed.generation, 6)
 
@@ -84,8 +84,8 @@ final class EndToEndTrainingTests: XCTestCase {
         try handle.seekToEnd()
         try handle.write(contentsOf: Data("{\"generation\":5,\"env_steps\":1}\n{\"generation\":6,\"env_s".utf8))
         try handle.close()
-        var patch = ConfigPatch()
-        patch.generations = 5
+        var patch: [String: JSONTree] = [:]
+        patch["generations"] = .int(5)
         _ = try Trainer.resume(directory: b, patch: patch)
         XCTAssertEqual(try MetricsFile.deterministicLines(metrics), try MetricsFile.deterministicLines(a.appendingPathComponent(RunFiles.metrics)))
         XCTAssertEqual(try decodedCheckpoint(b), try decodedCheckpoint(a))
@@ -97,8 +97,7 @@ final class EndToEndTrainingTests: XCTestCase {
     /// rightly not move for many generations; its learning is measured in docs/RESULTS.md.)
     func testTinyRunLearnsInvertedPendulum() throws {
         var config = Self.tinyConfig(generations: 16, threads: 2)
-        config.algo = .ec
-        config.trustRadius = nil
+        config.algorithm = .ec(.init())
         config.population = 64
         config.evalEvery = 4
         config.evalEpisodes = 4
@@ -142,12 +141,11 @@ final class EndToEndTrainingTests: XCTestCase {
     func testESAndECRunAndResume() throws {
         for algo in [Algorithm.ec, .es] {
             var config = Self.tinyConfig(generations: 2, threads: 2)
-            config.algo = algo
-            config.trustRadius = nil
+            config.algorithm = algo.defaultSettings
             let dir = root.appendingPathComponent(algo.rawValue)
             _ = try Trainer.train(config: config, directory: dir)
-            var patch = ConfigPatch()
-            patch.generations = 3
+            var patch: [String: JSONTree] = [:]
+            patch["generations"] = .int(3)
             let result = try Trainer.resume(directory: dir, patch: patch)
             XCTAssertEqual(result.generation, 3)
             XCTAssertEqual(try PolicyFile.load(path: dir.path).network, algo == .es ? .dense : .bitset)
@@ -157,11 +155,11 @@ final class EndToEndTrainingTests: XCTestCase {
     /// A member whose physics diverged (fitness -infinity) ranks lowest; the generation goes on and
     /// the metrics report it instead of a non-finite mean.
     func testDivergedMemberRanksLowestAndIsCounted() throws {
-        let config = try Self.tinyConfig(generations: 2, threads: 2).resolved(spec: TaskRegistry.spec(id: "InvertedPendulum-v5"))
+        let config = try Self.tinyConfig(generations: 2, threads: 2)
         let spec = try TaskRegistry.spec(id: config.env)
         let shape = try NetworkShape(observationSize: spec.observationSize, actionSize: spec.actionSize, neurons: config.neurons)
         let strategy = SATRStrategy(dimension: shape.parameterCount, populationSize: config.population, seed: config.seed,
-                                    hyperparameters: try Trainer.satrHyperparameters(config))
+                                    hyperparameters: .init(trustRadius: 0.1))
         let dir = root.appendingPathComponent("diverged")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         let run = try Trainer.bitsetRun(config: config, spec: spec, shape: shape, directory: dir, strategy: strategy,
@@ -196,10 +194,10 @@ final class EndToEndTrainingTests: XCTestCase {
         _ = try Trainer.train(config: Self.tinyConfig(generations: 2, threads: 1), directory: dir)
         let checkpointURL = dir.appendingPathComponent(RunFiles.checkpoint)
         let good = try Data(contentsOf: checkpointURL)
-        var patch = ConfigPatch()
-        patch.generations = 4
+        var patch: [String: JSONTree] = [:]
+        patch["generations"] = .int(4)
 
-        func expectRefusal(_ damaged: Data?, patch: ConfigPatch, mentions words: [String], file: StaticString = #filePath, line: UInt = #line) throws {
+        func expectRefusal(_ damaged: Data?, patch: [String: JSONTree], mentions words: [String], file: StaticString = #filePath, line: UInt = #line) throws {
             if let damaged { try damaged.write(to: checkpointURL) }
             let before = try snapshot(dir)
             XCTAssertThrowsError(try Trainer.resume(directory: dir, patch: patch), file: file, line: line) { error in
@@ -221,10 +219,10 @@ final class EndToEndTrainingTests: XCTestCase {
         try expectRefusal(otherVersion, patch: patch, mentions: ["version 200", "version \(CheckpointFile.formatVersion)"])
         try expectRefusal(Data("not a checkpoint at all".utf8), patch: patch, mentions: ["not a SATR checkpoint"])
         var otherTask = patch
-        otherTask.env = "Hopper-v5"
-        try expectRefusal(nil, patch: otherTask, mentions: ["task", "InvertedPendulum-v5", "Hopper-v5"])
+        otherTask["env"] = .string("Hopper-v5")
+        try expectRefusal(nil, patch: otherTask, mentions: ["env", "InvertedPendulum-v5", "Hopper-v5"])
         var otherShape = patch
-        otherShape.neurons = 128
+        otherShape["neurons"] = .int(128)
         try expectRefusal(nil, patch: otherShape, mentions: ["neurons", "64", "128"])
 
         // A checkpoint of another run (other task) copied into this directory.
@@ -242,9 +240,14 @@ final class EndToEndTrainingTests: XCTestCase {
         try expectRefusal(try checkpoint.encoded(), patch: patch, mentions: ["parameters"])
 
         // Going back is refused too.
-        var back = ConfigPatch()
-        back.generations = 1
+        var back: [String: JSONTree] = [:]
+        back["generations"] = .int(1)
         try expectRefusal(nil, patch: back, mentions: ["generation 2"])
+
+        // A hyperparameter of another algorithm is named as such.
+        var otherAlgorithm = patch
+        otherAlgorithm["learning_rate"] = .double(0.1)
+        try expectRefusal(nil, patch: otherAlgorithm, mentions: ["learning_rate", "ec", "satr"])
 
         // The intact checkpoint still resumes.
         XCTAssertEqual(try Trainer.resume(directory: dir, patch: patch).generation, 4)

@@ -1,6 +1,9 @@
 import Foundation
 import XCTest
 import Randomness
+import Environments
+import Search
+import Spiking
 @testable import Training
 
 /// Unit tests of the parts of the trainer that need no environment or network.
@@ -148,7 +151,7 @@ final class TrainingComponentTests: XCTestCase {
         let partial = try JSONDecoder().decode(TrainingConfig.self, from: Data("{\"env\":\"Hopper-v5\",\"population\":64,\"trust_radius\":0.002}".utf8))
         XCTAssertEqual(partial.env, "Hopper-v5")
         XCTAssertEqual(partial.population, 64)
-        XCTAssertEqual(partial.trustRadius, 0.002)
+        XCTAssertEqual(partial.algorithm, .satr(.init(trustRadius: 0.002)))
         XCTAssertEqual(partial.generations, TrainingConfig().generations)
         XCTAssertThrowsError(try JSONDecoder().decode(TrainingConfig.self, from: Data("{\"populaton\":64}".utf8))) { error in
             XCTAssertTrue("\(error)".contains("populaton"), "\(error)")
@@ -158,17 +161,79 @@ final class TrainingComponentTests: XCTestCase {
         XCTAssertEqual(try JSONDecoder().decode(TrainingConfig.self, from: data), partial)
     }
 
-    func testConfigValidationNamesTheField() {
+    /// Layers merge key by key: a later layer wins, env options merge option by option, an env-step
+    /// budget without generations lifts the generation limit, and a hyperparameter of another
+    /// algorithm is refused with the algorithm's name.
+    func testLayersMergeAndBudgets() throws {
+        let preset: [String: JSONTree] = [
+            "population": .int(256), "trust_radius": .double(0.1), "env_options": .object(["healthy_reward": .int(0)]),
+        ]
+        let flags: [String: JSONTree] = [
+            "population": .int(64), "max_env_steps": .int(1000), "env_options": .object(["ctrl_cost_weight": .double(0.01)]),
+        ]
+        let c = try TrainingConfig.resolve(layers: [preset, flags])
+        XCTAssertEqual(c.population, 64)
+        XCTAssertEqual(c.algorithm, .satr(.init(trustRadius: 0.1)))
+        XCTAssertEqual(c.envOptions, EnvironmentOptions(ctrlCostWeight: 0.01, healthyReward: 0))
+        XCTAssertEqual(c.evalEnvOptions, EnvironmentOptions(), "evaluation uses the standard task")
+        XCTAssertNil(c.generations)
+        XCTAssertEqual(c.maxEnvSteps, 1000)
+        XCTAssertThrowsError(try TrainingConfig.resolve(layers: [["algo": .string("ec"), "trust_radius": .double(0.1)]])) {
+            XCTAssertTrue("\($0)".contains("trust_radius") && "\($0)".contains("satr"), "\($0)")
+        }
+        // Configs written before the redesign: top-level environment options apply to both.
+        let legacy = try TrainingConfig.resolve(layers: [["reset_noise_scale": .double(0), "algo": .string("ec"), "learning_rate": .double(0.2)]])
+        XCTAssertEqual(legacy.envOptions.resetNoiseScale, 0)
+        XCTAssertEqual(legacy.evalEnvOptions.resetNoiseScale, 0)
+        XCTAssertEqual(legacy.algorithm, .ec({ var h = ECStrategy.Hyperparameters(); h.learningRate = 0.2; return h }()))
+    }
+
+    /// Training rollouts use the training options, the deterministic evaluations the evaluation
+    /// options: with `healthy_reward = 0` in training, a member's return is its standard return
+    /// less 1 per healthy step, while the evaluation episodes equal those of a standard worker.
+    func testWorkerUsesTrainingOptionsForMembersAndEvaluationOptionsForTheDeterministicPolicy() throws {
+        let spec = try TaskRegistry.spec(id: "Hopper-v5")
+        let shape = try NetworkShape(observationSize: spec.observationSize, actionSize: spec.actionSize, neurons: 64)
+        let strategy = ECStrategy(dimension: shape.parameterCount, populationSize: 4, seed: 2)
+        typealias Worker = PolicyWorker<ECStrategy, BitsetRolloutNetwork>
+        var noBonus = try Worker(task: spec, options: EnvironmentOptions(healthyReward: 0), evaluationOptions: EnvironmentOptions(),
+                                 network: BitsetRolloutNetwork(shape: shape), genomeCount: shape.wordsPerMember)
+        var standard = try Worker(task: spec, options: EnvironmentOptions(), network: BitsetRolloutNetwork(shape: shape),
+                                  genomeCount: shape.wordsPerMember)
+        let normalization = FrozenNormalization.identity(size: spec.observationSize)
+        for member in 0..<4 {
+            let a = try noBonus.evaluate(member: member, generation: 0, population: .population(strategy, seed: 2), normalization: normalization)
+            let b = try standard.evaluate(member: member, generation: 0, population: .population(strategy, seed: 2), normalization: normalization)
+            XCTAssertEqual(a.steps, b.steps)
+            let healthySteps = Double(b.steps < 1000 ? b.steps - 1 : b.steps)
+            XCTAssertEqual(b.fitness - a.fitness, healthySteps, accuracy: 1e-9)
+        }
+        let genome = strategy.mostLikely()
+        for episode in 0..<2 {
+            let a = try noBonus.evaluate(member: episode, generation: 3, population: .fixed(genome: genome, seed: 2), normalization: normalization)
+            let b = try standard.evaluate(member: episode, generation: 3, population: .fixed(genome: genome, seed: 2), normalization: normalization)
+            XCTAssertEqual(a.fitness.bitPattern, b.fitness.bitPattern, "evaluation on the standard task")
+        }
+    }
+
+    func testConfigValidationNamesTheField() throws {
         var c = TrainingConfig()
         c.neurons = 100
         XCTAssertThrowsError(try c.validate()) { XCTAssertTrue("\($0)".contains("neurons"), "\($0)") }
         c = TrainingConfig()
-        c.algo = .ec
-        c.trustRadius = 1e-3
-        XCTAssertThrowsError(try c.validate()) { XCTAssertTrue("\($0)".contains("trust_radius"), "\($0)") }
+        c.algorithm = .satr(.init(etaMax: -1))
+        XCTAssertThrowsError(try c.validate()) { XCTAssertTrue("\($0)".contains("eta_max"), "\($0)") }
         c = TrainingConfig()
-        c.signalEstimator = "magic"
-        XCTAssertThrowsError(try c.validate()) { XCTAssertTrue("\($0)".contains("lag1"), "\($0)") }
+        c.generations = nil
+        XCTAssertThrowsError(try c.validate()) { XCTAssertTrue("\($0)".contains("budget"), "\($0)") }
+        XCTAssertThrowsError(try TrainingConfig.resolve(layers: [["signal_estimator": .string("magic")]])) {
+            XCTAssertTrue("\($0)".contains("signal_estimator"), "\($0)")
+        }
+        c = TrainingConfig()
+        c.envOptions.contactCostWeight = 1
+        XCTAssertThrowsError(try c.validate(spec: TaskRegistry.spec(id: "Hopper-v5"))) {
+            XCTAssertTrue("\($0)".contains("contact_cost_weight") && "\($0)".contains("healthy_reward"), "\($0)")
+        }
         XCTAssertNoThrow(try TrainingConfig().validate())
     }
 

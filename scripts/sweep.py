@@ -1,0 +1,190 @@
+#!/usr/bin/env python3
+"""Run settings x seeds of `satr train` under a fixed env-step budget, resumably.
+
+Usage:
+    python3 scripts/sweep.py SWEEP.json [--satr PATH] [--parallel K] [--summary-only]
+
+SWEEP.json (see scripts/sweeps/ for the ones docs/RESULTS.md reports):
+    {
+      "out": "runs/sweep-hopper",            # run directories go to OUT/<setting>-s<seed>
+      "env_steps": 3000000,                  # the budget of every run (--max-env-steps)
+      "seeds": [0, 1, 2],
+      "parallel": 2,                         # runs at a time, one thread each
+      "thresholds": [1000, 2000, 3000],      # eval returns for the "steps/wall to reach" columns
+      "common": ["--env", "Hopper-v5", "--population", "256"],
+      "settings": {"satr": ["--algo", "satr"], "ec": ["--algo", "ec"]}
+    }
+
+A run that already finished its budget is skipped; one with a checkpoint is resumed
+(`satr train --resume DIR --max-env-steps N`), so the sweep continues after an interruption where
+it stopped and gives the same numbers as an uninterrupted one. Every run's command is written to
+DIR.cmd and its output to DIR.log. At the end (and with --summary-only) it writes OUT/summary.md
+and OUT/summary.json (per run and per setting: median and worst seed of the best and final eval
+return, env steps and wall seconds to each threshold) and, with `satr plot`, OUT/curves.svg (mean
+and min-max band across seeds, against env steps and wall time).
+
+Only the standard library: it runs wherever `satr` runs.
+"""
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+
+
+def load_rows(path):
+    rows = []
+    if not os.path.exists(path):
+        return rows
+    with open(path) as f:
+        for line in f:
+            line = line.strip()
+            if line:
+                try:
+                    rows.append(json.loads(line))
+                except json.JSONDecodeError:
+                    break  # a partial last line of an interrupted run
+    return rows
+
+
+def run_state(directory, budget):
+    """'done', 'resume' or 'fresh'."""
+    if not os.path.exists(os.path.join(directory, "checkpoint.satr")):
+        return "fresh"
+    rows = load_rows(os.path.join(directory, "metrics.jsonl"))
+    finished = os.path.exists(os.path.join(directory, "evaluation.json"))
+    if finished and rows and rows[-1].get("env_steps", 0) >= budget:
+        return "done"
+    return "resume"
+
+
+def command(satr, sweep, name, seed, directory):
+    budget = str(sweep["env_steps"])
+    if run_state(directory, sweep["env_steps"]) == "resume":
+        return [satr, "train", "--resume", directory, "--max-env-steps", budget, "--threads", "1", "--quiet"]
+    return ([satr, "train"] + sweep.get("common", []) + sweep["settings"][name]
+            + ["--seed", str(seed), "--max-env-steps", budget, "--threads", "1", "--quiet", "--out", directory])
+
+
+def summarize_run(directory, thresholds):
+    rows = load_rows(os.path.join(directory, "metrics.jsonl"))
+    evals = [(r["env_steps"], r.get("wall_s", 0.0), r["eval_return_mean"]) for r in rows if "eval_return_mean" in r]
+    final_path = os.path.join(directory, "evaluation.json")
+    if os.path.exists(final_path):
+        final = load_rows(final_path)
+        if final and "eval_return_mean" in final[0] and (not evals or final[0]["env_steps"] > evals[-1][0]):
+            evals.append((final[0]["env_steps"], final[0].get("wall_s", 0.0), final[0]["eval_return_mean"]))
+    out = {"directory": directory, "env_steps": rows[-1]["env_steps"] if rows else 0,
+           "wall_s": rows[-1].get("wall_s") if rows else None,
+           "best_eval": max((e[2] for e in evals), default=None),
+           "final_eval": evals[-1][2] if evals else None, "reach": {}}
+    for t in thresholds:
+        hit = next((e for e in evals if e[2] >= t), None)
+        out["reach"][str(t)] = {"env_steps": hit[0], "wall_s": hit[1]} if hit else None
+    return out
+
+
+def fmt(v, digits=0):
+    if v is None:
+        return "-"
+    if isinstance(v, float) and digits == 0:
+        return f"{v:.0f}"
+    return f"{v:.{digits}f}" if isinstance(v, float) else str(v)
+
+
+def summarize(sweep, satr, plot=True):
+    out_dir = sweep["out"]
+    thresholds = sweep.get("thresholds", [])
+    per_setting = {}
+    for name in sweep["settings"]:
+        runs = [summarize_run(os.path.join(out_dir, f"{name}-s{seed}"), thresholds) for seed in sweep["seeds"]]
+        runs = [r for r in runs if r["env_steps"] > 0]
+        def agg(values):
+            values = [v for v in values if v is not None]
+            return (statistics.median(values), min(values)) if values else (None, None)
+        entry = {"runs": runs, "best_eval_median_worst": agg([r["best_eval"] for r in runs]),
+                 "final_eval_median_worst": agg([r["final_eval"] for r in runs]), "reach": {}}
+        for t in thresholds:
+            hits = [r["reach"][str(t)] for r in runs]
+            steps = [h["env_steps"] if h else float("inf") for h in hits]
+            entry["reach"][str(t)] = {"seeds_reached": sum(h is not None for h in hits), "of": len(hits),
+                                      "env_steps_median": statistics.median(steps) if steps else None}
+        per_setting[name] = entry
+    with open(os.path.join(out_dir, "summary.json"), "w") as f:
+        json.dump({"sweep": sweep, "settings": per_setting}, f, indent=2, sort_keys=True, default=str)
+    lines = [f"Budget {sweep['env_steps']:,} env steps per run; seeds {sweep['seeds']}; common flags: `{' '.join(sweep.get('common', []))}`", "",
+             "| setting | flags | seeds | best eval (median / worst) | final eval (median / worst) | "
+             + " | ".join(f"reach {t}: seeds, median steps" for t in thresholds) + " |",
+             "|---|---|---|---|---|" + "---|" * len(thresholds)]
+    for name, e in per_setting.items():
+        b, fl = e["best_eval_median_worst"], e["final_eval_median_worst"]
+        reach = []
+        for t in thresholds:
+            r = e["reach"][str(t)]
+            m = r["env_steps_median"]
+            reach.append(f"{r['seeds_reached']}/{r['of']}, " + ("-" if m in (None, float("inf")) else f"{m / 1e6:.2f}M"))
+        lines.append(f"| {name} | `{' '.join(sweep['settings'][name])}` | {len(e['runs'])} | {fmt(b[0])} / {fmt(b[1])} | "
+                     f"{fmt(fl[0])} / {fmt(fl[1])} | " + " | ".join(reach) + " |")
+    lines += ["", "| run | env steps | wall s | best eval | final eval |", "|---|---|---|---|---|"]
+    for name, e in per_setting.items():
+        for r in e["runs"]:
+            lines.append(f"| {os.path.basename(r['directory'])} | {r['env_steps']:,} | {fmt(r['wall_s'])} | {fmt(r['best_eval'])} | {fmt(r['final_eval'])} |")
+    with open(os.path.join(out_dir, "summary.md"), "w") as f:
+        f.write("\n".join(lines) + "\n")
+    print("\n".join(lines))
+    if plot:
+        args = [f"{name}={r['directory']}" for name, e in per_setting.items() for r in e["runs"]]
+        if args:
+            subprocess.run([satr, "plot"] + args + ["--out", os.path.join(out_dir, "curves.svg")], check=False)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("sweep")
+    parser.add_argument("--satr", default=os.environ.get("SATR", ".build/release/satr"))
+    parser.add_argument("--parallel", type=int)
+    parser.add_argument("--summary-only", action="store_true")
+    parser.add_argument("--no-plot", action="store_true")
+    a = parser.parse_args()
+    try:
+        with open(a.sweep) as f:
+            sweep = json.load(f)
+        for key in ("out", "env_steps", "seeds", "settings"):
+            if key not in sweep:
+                raise ValueError(f"missing key '{key}'")
+    except (OSError, ValueError) as e:
+        sys.exit(f"sweep.py: cannot read {a.sweep}: {e}")
+    if not os.path.exists(a.satr):
+        sys.exit(f"sweep.py: no satr binary at {a.satr}; build it (swift build -c release --product satr) or pass --satr PATH")
+    os.makedirs(sweep["out"], exist_ok=True)
+    if not a.summary_only:
+        parallel = a.parallel or sweep.get("parallel", 1)
+        queue = [(n, s) for n in sweep["settings"] for s in sweep["seeds"]]
+        running = []
+        while queue or running:
+            while queue and len(running) < parallel:
+                name, seed = queue.pop(0)
+                directory = os.path.join(sweep["out"], f"{name}-s{seed}")
+                if run_state(directory, sweep["env_steps"]) == "done":
+                    continue
+                cmd = command(a.satr, sweep, name, seed, directory)
+                with open(directory + ".cmd", "a") as f:
+                    f.write(" ".join(cmd) + "\n")
+                log = open(directory + ".log", "a")
+                print(f"start {name} seed {seed}: {' '.join(cmd)}", flush=True)
+                running.append((name, seed, subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT), log))
+            time.sleep(0.2)
+            for item in list(running):
+                name, seed, proc, log = item
+                if proc.poll() is not None:
+                    log.close()
+                    running.remove(item)
+                    status = "done" if proc.returncode == 0 else f"FAILED (exit {proc.returncode}; see its .log)"
+                    print(f"{status}: {name} seed {seed}", flush=True)
+    summarize(sweep, a.satr, plot=not a.no_plot)
+
+
+if __name__ == "__main__":
+    main()
