@@ -23,6 +23,12 @@ public enum SignalEstimator: String, Sendable, Codable, CaseIterable {
     /// `X_t = <g_a, g_b>_F` of the two halves of the population (independent samples of the same
     /// gradient; mirrored pairs are never split); `S_t = max(EMA_beta(X)_t, 0)`.
     case splitHalf = "split-half"
+    /// `X_t = <g_t, m_{t-1}>_F`, the coherence of this generation's gradient with the averaged
+    /// direction of the generations before (`m` the bias-corrected EMA of g with factor
+    /// `directionMomentum`; with factor 0 it is `g_{t-1}` and this is `lag1`). Unbiased for the
+    /// signal like lag1 (g_t is independent of the past populations), with about
+    /// `sqrt((1 - beta_d) / (1 + beta_d))` of lag1's noise; `S_t = max(EMA_beta(X)_t, 0)`.
+    case directionCoherence = "direction"
 }
 
 /// SATR, the signal-adaptive trust region on a Bernoulli connectivity distribution (docs/SEARCH.md).
@@ -245,6 +251,11 @@ public struct SATRStrategy: BitSearchStrategy {
         switch h.signalEstimator {
         case .lagOneCoherence:
             raw = lagOne
+        case .directionCoherence:
+            // m_{t-1}, bias-corrected, before this generation's g enters it.
+            let betaD = h.directionMomentum
+            let correction = state.generation > 0 && betaD > 0 ? 1 / (1 - pow(betaD, Double(state.generation))) : 1
+            raw = betaD > 0 ? Self.fisherInner(g, state.evolutionPath, rho) * correction : lagOne
         case .varianceSubtraction:
             raw = gradientEnergy - noiseEnergy
         case .splitHalf:

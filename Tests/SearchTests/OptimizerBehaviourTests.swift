@@ -102,7 +102,8 @@ final class OptimizerBehaviourTests: XCTestCase {
         let noise = LinearBitProblem.pureNoise(dimension: d, seed: 1)
         for estimator in SignalEstimator.allCases {
             for (name, problem, low, high) in [("linear", linear, 0.85, 1.1), ("noise", noise, -0.1, 0.1)] {
-                let h = SATRStrategy.Hyperparameters(trustRadius: 0, signalEstimator: estimator)
+                let h = SATRStrategy.Hyperparameters(
+                    trustRadius: 0, signalEstimator: estimator, directionMomentum: estimator == .directionCoherence ? 0.9 : 0)
                 var satr = SATRStrategy(dimension: d, populationSize: m, seed: 5, hyperparameters: h)
                 var raw: [Double] = []
                 SyntheticRun.run(&satr, problem: problem, generations: 80) { raw.append($0.diagnostics["rawSignal"]!) }
@@ -117,6 +118,25 @@ final class OptimizerBehaviourTests: XCTestCase {
                 XCTAssertEqual(satr.distribution.probabilities, [Double](repeating: 0.5, count: d))
             }
         }
+    }
+
+    /// The direction-coherence estimate `<g_t, m_{t-1}>_F` is unbiased under pure noise like lag1,
+    /// with a fraction of its spread (about sqrt((1 - beta_d) / (1 + beta_d)) = 0.23 for 0.9).
+    func testDirectionCoherenceHasLessNoiseThanLagOne() {
+        let d = 4096, m = 64
+        let noise = LinearBitProblem.pureNoise(dimension: d, seed: 2)
+        func spread(_ estimator: SignalEstimator, _ betaD: Double) -> (mean: Double, sd: Double) {
+            let h = SATRStrategy.Hyperparameters(trustRadius: 0, signalEstimator: estimator, directionMomentum: betaD)
+            var satr = SATRStrategy(dimension: d, populationSize: m, seed: 7, hyperparameters: h)
+            var raw: [Double] = []
+            SyntheticRun.run(&satr, problem: noise, generations: 200) { raw.append($0.diagnostics["rawSignal"]!) }
+            let tail = Array(raw.dropFirst(30))
+            let mean = tail.reduce(0, +) / Double(tail.count)
+            return (mean, (tail.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(tail.count)).squareRoot())
+        }
+        let lag = spread(.lagOneCoherence, 0), direction = spread(.directionCoherence, 0.9)
+        XCTAssertLessThan(direction.sd, 0.5 * lag.sd, "lag1 \(lag), direction \(direction)")
+        XCTAssertLessThan(abs(direction.mean), 3 * direction.sd / Double(170).squareRoot() + 0.05, "unbiased: \(direction)")
     }
 
     /// Gaussian ES (antithetic pairs, rank-difference weights, AdamW) improves a smooth objective:
