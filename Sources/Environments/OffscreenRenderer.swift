@@ -78,7 +78,7 @@ public final class OffscreenRenderer {
         model.pointer.pointee.vis.quality.offsamples = Int32(multisamples)
         var message = [CChar](repeating: 0, count: 512)
         guard let context = satr_gl_create(&message, Int32(message.count)) else {
-            throw RenderError.noGLContext(String(cString: message))
+            throw RenderError.noGLContext(String(decoding: message.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))
         }
         gl = context
         var made: UnsafeMutablePointer<satr_renderer>? = nil
