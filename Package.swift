@@ -73,6 +73,11 @@ let package = Package(
             name: "CMuJoCo",
             providers: [.apt(["libmujoco-dev"])]),
 
+        // The HDF5 C library (Debian: libhdf5-dev, serial build), for `satr export --format nir`.
+        .systemLibrary(
+            name: "CHDF5",
+            providers: [.apt(["libhdf5-dev"])]),
+
         // The Gymnasium v5 MuJoCo tasks and the project's own MJCF model files.
         .target(
             name: "Environments",
@@ -113,7 +118,7 @@ let package = Package(
         .executableTarget(
             name: "satr",
             dependencies: [
-                "Randomness", "Spiking", "Search", "Environments", "Training", "Cluster",
+                "Randomness", "Spiking", "Search", "Environments", "Training", "Cluster", "CHDF5",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],

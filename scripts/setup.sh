@@ -2,9 +2,13 @@
 # Installs the system packages SATR needs on Debian/Ubuntu. Idempotent: it installs only what is
 # missing. MuJoCo 2.2.2 (libmujoco-dev) is required; Open MPI (libopenmpi-dev, openmpi-bin) only for
 # the opt-in MPI build (pass --with-mpi); librsvg2-bin lets `satr plot` also write PNG.
+# libhdf5-dev: `satr export --format nir` (NIR's HDF5 files; satr links libhdf5_serial).
+# python3-venv: scripts/test-nir.sh checks the NIR files with the `nir` package from PyPI.
+# ffmpeg, libegl1, libegl-mesa0, libgl1-mesa-dri: `satr render` (MuJoCo's renderer in a headless
+# EGL context on Mesa's surfaceless platform; ffmpeg encodes the frames).
 set -euo pipefail
 
-packages=(libmujoco-dev librsvg2-bin)
+packages=(libmujoco-dev librsvg2-bin libhdf5-dev python3-venv ffmpeg libegl1 libegl-mesa0 libgl1-mesa-dri)
 for arg in "$@"; do
     case "$arg" in
         # pkg-config: SwiftPM finds Open MPI's headers (not on the default include path) through it.

@@ -122,7 +122,8 @@ final class BitsetStorage: @unchecked Sendable {
 /// and `step(observation:output:)` allocate nothing.
 public struct BitsetNetwork: Sendable {
     public let shape: NetworkShape
-    private var storage: BitsetStorage
+    // Internal (not private): the spike-recording step in SpikeRecording.swift uses it.
+    var storage: BitsetStorage
 
     /// A network of the given shape with no connections and all state zero.
     public init(shape: NetworkShape) {
@@ -130,7 +131,7 @@ public struct BitsetNetwork: Sendable {
         storage = BitsetStorage(shape: shape, members: 1)
     }
 
-    private mutating func uniqueStorage() -> BitsetStorage {
+    mutating func uniqueStorage() -> BitsetStorage {
         if !isKnownUniquelyReferenced(&storage) { storage = storage.copy() }
         return storage
     }

@@ -28,6 +28,11 @@ public struct ReferenceNetwork: Sendable {
     public private(set) var inputCurrent: [Float]
     /// The number of spikes (over all neurons and all T substeps) in the last environment step.
     public private(set) var lastStepSpikeCount: Int = 0
+    /// When true, `step` keeps the spikes of each of its T substeps in `lastStepSubstepSpikes`
+    /// (for tests that count operations from a recorded spike train; off by default).
+    public var recordsSubstepSpikes = false
+    /// With `recordsSubstepSpikes`: s after substep t (N values in {-1, 0, +1}) at index t of the last step.
+    public private(set) var lastStepSubstepSpikes: [[Float]] = []
 
     /// A network of the given shape with no connections and all state zero.
     public init(shape: NetworkShape) {
@@ -115,6 +120,7 @@ public struct ReferenceNetwork: Sendable {
 
         // 2. T substeps.
         var spikeCount = 0
+        lastStepSubstepSpikes.removeAll(keepingCapacity: true)
         var recurrentInput = [Float](repeating: 0, count: n)
         for _ in 0..<NetworkConstants.substepsPerEnvStep {
             // sum_i s_i * K_h[i, j] with the previous substep's spikes, accumulated row by row
@@ -138,6 +144,7 @@ public struct ReferenceNetwork: Sendable {
                 spikes[j] = fired ? (j < nE ? 1 : -1) : 0
                 rateTrace[j] = NetworkConstants.flushSubnormal(alphaOut * rateTrace[j] + (1 - alphaOut) * spikes[j] / dt)
             }
+            if recordsSubstepSpikes { lastStepSubstepSpikes.append(spikes) }
         }
         lastStepSpikeCount = spikeCount
 

@@ -40,7 +40,18 @@ struct Eval: ParsableCommand {
             if let resetNoiseScale { options.resetNoiseScale = resetNoiseScale }
             if let terminateWhenUnhealthy { options.terminateWhenUnhealthy = terminateWhenUnhealthy }
             let threadCount = threads > 0 ? threads : ProcessInfo.processInfo.activeProcessorCount
-            let e = try PolicyEvaluation.evaluate(policy: file, episodes: episodes, seed: seed, threads: threadCount, options: options)
+            // Bitset policies: the same episodes, with the operations counted from every substep's
+            // spikes (docs/ENERGY.md); dense policies: returns only.
+            let e: EvaluationSummary
+            var energy: EnergyReport?
+            if file.network == .bitset {
+                let counted = try PolicyEvaluation.evaluateWithActivity(
+                    policy: file, episodes: episodes, seed: seed, threads: threadCount, options: options)
+                e = counted.summary
+                energy = EnergyReport(shape: try file.networkShape(), operations: counted.operations)
+            } else {
+                e = try PolicyEvaluation.evaluate(policy: file, episodes: episodes, seed: seed, threads: threadCount, options: options)
+            }
             if json {
                 var r = MetricsRecord()
                 r.append("task", .string(file.task))
@@ -55,6 +66,7 @@ struct Eval: ParsableCommand {
                 r.append("length_mean", e.meanLength)
                 r.append("returns", .array(e.returns.map(JSONValue.double)))
                 r.append("lengths", .array(e.lengths.map(JSONValue.int)))
+                if let energy { r.append("energy", energy.json) }
                 print(r.line)
             } else {
                 print("""
@@ -62,6 +74,7 @@ struct Eval: ParsableCommand {
                 return: mean \(format(e.mean))  std \(format(e.standardDeviation))  min \(format(e.minimum))  max \(format(e.maximum))
                 episode length: mean \(format(e.meanLength))  min \(e.lengths.min() ?? 0)  max \(e.lengths.max() ?? 0)
                 """)
+                if let energy { print(energy.humanReport) }
             }
         } catch let error as ValidationError {
             throw error

@@ -35,6 +35,10 @@ final class TrainingCLITests: XCTestCase {
         XCTAssertEqual((object["returns"] as? [Any])?.count, 3)
         XCTAssertNotNil(object["return_mean"])
         XCTAssertEqual(object["task"] as? String, "InvertedPendulum-v5")
+        let energy = try XCTUnwrap(object["energy"] as? [String: Any], "eval --json reports the counted operations")
+        XCTAssertEqual(energy["env_steps"] as? Int, (object["lengths"] as? [Int])?.reduce(0, +))
+        XCTAssertEqual(energy["dense_ann_macs_per_step"] as? Int, 4 * 64 + 64 * 64 + 64)
+        XCTAssertNotNil(energy["energy_synaptic_pj_per_step"] as? Double)
         let evalAgain = try SATRProcess.run(["eval", dir + "/policy.json", "--episodes", "3", "--json", "--threads", "1"])
         XCTAssertEqual(evalAgain.stdout, eval.stdout, "eval does not depend on the thread count")
 
