@@ -2,7 +2,7 @@
 """Run settings x seeds of `satr train` under a fixed env-step budget, resumably.
 
 Usage:
-    python3 scripts/sweep.py SWEEP.json [--satr PATH] [--parallel K] [--summary-only]
+    python3 scripts/sweep.py SWEEP.json [--satr PATH] [--parallel K] [--env-steps N] [--summary-only]
 
 SWEEP.json (see scripts/sweeps/ for the ones docs/RESULTS.md reports):
     {
@@ -68,18 +68,37 @@ def command(satr, sweep, name, seed, directory):
             + ["--seed", str(seed), "--max-env-steps", budget, "--threads", "1", "--quiet", "--out", directory])
 
 
-def summarize_run(directory, thresholds):
+def fresh_evaluation(satr, directory, episodes, seed=1000):
+    """`satr eval` of the run's best policy on fresh episodes (seeds the run never used)."""
+    policy = os.path.join(directory, "policy_best.json")
+    if episodes <= 0 or not os.path.exists(policy):
+        return None
+    r = subprocess.run([satr, "eval", policy, "--episodes", str(episodes), "--seed", str(seed), "--json"],
+                       capture_output=True, text=True)
+    if r.returncode != 0:
+        return None
+    e = json.loads(r.stdout)
+    return {"mean": e["return_mean"], "min": e["return_min"], "episodes": episodes, "seed": seed}
+
+
+def summarize_run(directory, thresholds, budget):
+    """Best/final eval and thresholds of the run cut at `budget` env steps (a longer run's first
+    generations are bit-identical to a shorter run's, so the cut gives the shorter run's numbers,
+    apart from the final evaluation a run makes when it ends off the evaluation schedule)."""
     rows = load_rows(os.path.join(directory, "metrics.jsonl"))
+    cut = next((i for i, r in enumerate(rows) if r.get("env_steps", 0) >= budget), len(rows) - 1)
+    longer = cut < len(rows) - 1
+    rows = rows[:cut + 1]
     evals = [(r["env_steps"], r.get("wall_s", 0.0), r["eval_return_mean"]) for r in rows if "eval_return_mean" in r]
     final_path = os.path.join(directory, "evaluation.json")
-    if os.path.exists(final_path):
+    if os.path.exists(final_path) and not longer:
         final = load_rows(final_path)
         if final and "eval_return_mean" in final[0] and (not evals or final[0]["env_steps"] > evals[-1][0]):
             evals.append((final[0]["env_steps"], final[0].get("wall_s", 0.0), final[0]["eval_return_mean"]))
     out = {"directory": directory, "env_steps": rows[-1]["env_steps"] if rows else 0,
            "wall_s": rows[-1].get("wall_s") if rows else None,
            "best_eval": max((e[2] for e in evals), default=None),
-           "final_eval": evals[-1][2] if evals else None, "reach": {}}
+           "final_eval": evals[-1][2] if evals else None, "reach": {}, "cut_at_budget": longer}
     for t in thresholds:
         hit = next((e for e in evals if e[2] >= t), None)
         out["reach"][str(t)] = {"env_steps": hit[0], "wall_s": hit[1]} if hit else None
@@ -94,18 +113,23 @@ def fmt(v, digits=0):
     return f"{v:.{digits}f}" if isinstance(v, float) else str(v)
 
 
-def summarize(sweep, satr, plot=True):
+def summarize(sweep, satr, plot=True, fresh_episodes=0):
     out_dir = sweep["out"]
     thresholds = sweep.get("thresholds", [])
     per_setting = {}
     for name in sweep["settings"]:
-        runs = [summarize_run(os.path.join(out_dir, f"{name}-s{seed}"), thresholds) for seed in sweep["seeds"]]
+        runs = [summarize_run(os.path.join(out_dir, f"{name}-s{seed}"), thresholds, sweep["env_steps"]) for seed in sweep["seeds"]]
         runs = [r for r in runs if r["env_steps"] > 0]
+        for r in runs:
+            # policy_best.json of a run longer than the budget may come from beyond it: not used.
+            r["fresh_eval"] = None if r["cut_at_budget"] else fresh_evaluation(satr, r["directory"], fresh_episodes)
         def agg(values):
             values = [v for v in values if v is not None]
             return (statistics.median(values), min(values)) if values else (None, None)
         entry = {"runs": runs, "best_eval_median_worst": agg([r["best_eval"] for r in runs]),
-                 "final_eval_median_worst": agg([r["final_eval"] for r in runs]), "reach": {}}
+                 "final_eval_median_worst": agg([r["final_eval"] for r in runs]),
+                 "fresh_eval_median_worst": agg([r["fresh_eval"]["mean"] if r["fresh_eval"] else None for r in runs]),
+                 "reach": {}}
         for t in thresholds:
             hits = [r["reach"][str(t)] for r in runs]
             steps = [h["env_steps"] if h else float("inf") for h in hits]
@@ -115,22 +139,24 @@ def summarize(sweep, satr, plot=True):
     with open(os.path.join(out_dir, "summary.json"), "w") as f:
         json.dump({"sweep": sweep, "settings": per_setting}, f, indent=2, sort_keys=True, default=str)
     lines = [f"Budget {sweep['env_steps']:,} env steps per run; seeds {sweep['seeds']}; common flags: `{' '.join(sweep.get('common', []))}`", "",
-             "| setting | flags | seeds | best eval (median / worst) | final eval (median / worst) | "
+             "| setting | flags | seeds | best eval (median / worst) | final eval (median / worst) | best policy, fresh episodes (median / worst) | "
              + " | ".join(f"reach {t}: seeds, median steps" for t in thresholds) + " |",
-             "|---|---|---|---|---|" + "---|" * len(thresholds)]
+             "|---|---|---|---|---|---|" + "---|" * len(thresholds)]
     for name, e in per_setting.items():
-        b, fl = e["best_eval_median_worst"], e["final_eval_median_worst"]
+        b, fl, fr = e["best_eval_median_worst"], e["final_eval_median_worst"], e["fresh_eval_median_worst"]
         reach = []
         for t in thresholds:
             r = e["reach"][str(t)]
             m = r["env_steps_median"]
             reach.append(f"{r['seeds_reached']}/{r['of']}, " + ("-" if m in (None, float("inf")) else f"{m / 1e6:.2f}M"))
         lines.append(f"| {name} | `{' '.join(sweep['settings'][name])}` | {len(e['runs'])} | {fmt(b[0])} / {fmt(b[1])} | "
-                     f"{fmt(fl[0])} / {fmt(fl[1])} | " + " | ".join(reach) + " |")
-    lines += ["", "| run | env steps | wall s | best eval | final eval |", "|---|---|---|---|---|"]
+                     f"{fmt(fl[0])} / {fmt(fl[1])} | {fmt(fr[0])} / {fmt(fr[1])} | " + " | ".join(reach) + " |")
+    lines += ["", "| run | env steps | wall s | best eval | final eval | best policy, fresh episodes: mean (min) |", "|---|---|---|---|---|---|"]
     for name, e in per_setting.items():
         for r in e["runs"]:
-            lines.append(f"| {os.path.basename(r['directory'])} | {r['env_steps']:,} | {fmt(r['wall_s'])} | {fmt(r['best_eval'])} | {fmt(r['final_eval'])} |")
+            fe = r["fresh_eval"]
+            fresh = f"{fmt(fe['mean'])} ({fmt(fe['min'])})" if fe else "-"
+            lines.append(f"| {os.path.basename(r['directory'])} | {r['env_steps']:,} | {fmt(r['wall_s'])} | {fmt(r['best_eval'])} | {fmt(r['final_eval'])} | {fresh} |")
     with open(os.path.join(out_dir, "summary.md"), "w") as f:
         f.write("\n".join(lines) + "\n")
     print("\n".join(lines))
@@ -146,7 +172,11 @@ def main():
     parser.add_argument("--satr", default=os.environ.get("SATR", ".build/release/satr"))
     parser.add_argument("--parallel", type=int)
     parser.add_argument("--summary-only", action="store_true")
+    parser.add_argument("--env-steps", type=int,
+                        help="override the file's budget (e.g. a shorter first pass; rerunning with the file's budget resumes every run)")
     parser.add_argument("--no-plot", action="store_true")
+    parser.add_argument("--fresh-episodes", type=int, default=10,
+                        help="evaluate each run's policy_best.json on this many fresh episodes (seed 1000) in the summary; 0 = skip")
     a = parser.parse_args()
     try:
         with open(a.sweep) as f:
@@ -156,12 +186,15 @@ def main():
                 raise ValueError(f"missing key '{key}'")
     except (OSError, ValueError) as e:
         sys.exit(f"sweep.py: cannot read {a.sweep}: {e}")
+    if a.env_steps:
+        sweep["env_steps"] = a.env_steps
     if not os.path.exists(a.satr):
         sys.exit(f"sweep.py: no satr binary at {a.satr}; build it (swift build -c release --product satr) or pass --satr PATH")
     os.makedirs(sweep["out"], exist_ok=True)
     if not a.summary_only:
         parallel = a.parallel or sweep.get("parallel", 1)
-        queue = [(n, s) for n in sweep["settings"] for s in sweep["seeds"]]
+        # Seed-major: every setting's seed 0 first, so a partial sweep compares settings fairly.
+        queue = [(n, s) for s in sweep["seeds"] for n in sweep["settings"]]
         running = []
         while queue or running:
             while queue and len(running) < parallel:
@@ -183,7 +216,7 @@ def main():
                     running.remove(item)
                     status = "done" if proc.returncode == 0 else f"FAILED (exit {proc.returncode}; see its .log)"
                     print(f"{status}: {name} seed {seed}", flush=True)
-    summarize(sweep, a.satr, plot=not a.no_plot)
+    summarize(sweep, a.satr, plot=not a.no_plot, fresh_episodes=a.fresh_episodes)
 
 
 if __name__ == "__main__":

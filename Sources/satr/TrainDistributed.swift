@@ -18,13 +18,13 @@ import Training
 extension Train {
     func runDistributed() throws {
         let directory: URL
-        var freshConfig: TrainingConfig? = nil
+        var startConfig: TrainingConfig? = nil
         if let resume {
             directory = URL(fileURLWithPath: resume)
         } else {
             let config = try freshConfig()
             directory = URL(fileURLWithPath: out ?? "runs/\(config.env)-\(config.algo.rawValue)-s\(config.seed)")
-            freshConfig = config
+            startConfig = config
         }
         let launcherRank = ProcessInfo.processInfo.environment["OMPI_COMM_WORLD_RANK"] ?? "?"
         let launcherSize = ProcessInfo.processInfo.environment["OMPI_COMM_WORLD_SIZE"] ?? "P"
@@ -50,8 +50,8 @@ extension Train {
         }
         let result: TrainingResult
         do {
-            if let freshConfig {
-                result = try Trainer.train(config: freshConfig, directory: directory, progress: report,
+            if let startConfig {
+                result = try Trainer.train(config: startConfig, directory: directory, progress: report,
                                            distributor: distributor)
             } else {
                 result = try Trainer.resume(directory: directory, patch: try patch, progress: report,

@@ -3,17 +3,7 @@ import XCTest
 
 /// `satr export --format nir` and `satr raster` as a user runs them (the NIR file's contents are
 /// checked with the `nir` Python package by scripts/test-nir.sh).
-final class AnalysisCLITests: XCTestCase {
-    var root: URL!
-
-    override func setUpWithError() throws {
-        root = FileManager.default.temporaryDirectory.appendingPathComponent("satr-analysis-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
-    }
-
-    override func tearDownWithError() throws {
-        try? FileManager.default.removeItem(at: root)
-    }
+final class AnalysisCLITests: ScratchDirectoryTestCase {
 
     func trainTiny() throws -> String {
         let dir = root.appendingPathComponent("run").path

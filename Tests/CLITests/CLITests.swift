@@ -52,3 +52,17 @@ final class CLIBasicsTests: XCTestCase {
         XCTAssertTrue(result.stderr.contains("frobnicate"), result.stderr)
     }
 }
+
+/// A test case with a fresh scratch directory `root` per test, removed afterwards.
+class ScratchDirectoryTestCase: XCTestCase {
+    var root: URL!
+
+    override func setUpWithError() throws {
+        root = FileManager.default.temporaryDirectory.appendingPathComponent("satr-\(type(of: self))-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+    }
+
+    override func tearDownWithError() throws {
+        try? FileManager.default.removeItem(at: root)
+    }
+}

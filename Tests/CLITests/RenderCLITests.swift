@@ -2,17 +2,7 @@ import Foundation
 import XCTest
 
 /// `satr render` as a user runs it: a short video, and the failure without ffmpeg.
-final class RenderCLITests: XCTestCase {
-    var root: URL!
-
-    override func setUpWithError() throws {
-        root = FileManager.default.temporaryDirectory.appendingPathComponent("satr-render-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
-    }
-
-    override func tearDownWithError() throws {
-        try? FileManager.default.removeItem(at: root)
-    }
+final class RenderCLITests: ScratchDirectoryTestCase {
 
     /// Runs satr with PATH replaced.
     func run(_ arguments: [String], path: String) throws -> (status: Int32, stdout: String, stderr: String) {

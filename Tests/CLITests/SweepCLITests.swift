@@ -2,17 +2,7 @@ import Foundation
 import XCTest
 
 /// `scripts/sweep.py`: settings x seeds under an env-step budget, continued after an interruption.
-final class SweepCLITests: XCTestCase {
-    var root: URL!
-
-    override func setUpWithError() throws {
-        root = FileManager.default.temporaryDirectory.appendingPathComponent("satr-sweep-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
-    }
-
-    override func tearDownWithError() throws {
-        try? FileManager.default.removeItem(at: root)
-    }
+final class SweepCLITests: ScratchDirectoryTestCase {
 
     /// The repository root (this file is Tests/CLITests/SweepCLITests.swift).
     var repository: URL {
@@ -31,7 +21,7 @@ final class SweepCLITests: XCTestCase {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["python3", repository.appendingPathComponent("scripts/sweep.py").path, file.path,
-                             "--satr", SATRProcess.productsDirectory.appendingPathComponent("satr").path, "--no-plot"]
+                             "--satr", SATRProcess.productsDirectory.appendingPathComponent("satr").path, "--no-plot", "--fresh-episodes", "2"]
         let pipe = Pipe()
         process.standardOutput = pipe
         process.standardError = pipe

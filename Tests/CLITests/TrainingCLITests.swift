@@ -2,17 +2,7 @@ import Foundation
 import XCTest
 
 /// `satr train`, `eval`, `export`, `plot` as a user runs them.
-final class TrainingCLITests: XCTestCase {
-    var root: URL!
-
-    override func setUpWithError() throws {
-        root = FileManager.default.temporaryDirectory.appendingPathComponent("satr-cli-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
-    }
-
-    override func tearDownWithError() throws {
-        try? FileManager.default.removeItem(at: root)
-    }
+final class TrainingCLITests: ScratchDirectoryTestCase {
 
     let tiny = ["--env", "InvertedPendulum-v5", "--population", "16", "--neurons", "64", "--eval-every", "2",
                 "--eval-episodes", "2", "--seed", "3", "--threads", "2"]
