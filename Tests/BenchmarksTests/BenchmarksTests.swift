@@ -94,7 +94,7 @@ final class BenchmarksTests: XCTestCase {
     /// Raw stepping on the evaluator takes exactly the requested steps' worth of time shares and
     /// continues each worker's action sequence across calls.
     func testRawSteppingRunsOnTheEvaluator() throws {
-        let spec = try Environments.TaskRegistry.spec(id: "InvertedPendulum-v5")
+        let spec = try TaskRegistry.spec(id: "InvertedPendulum-v5")
         let raw = try RawStepping(spec: spec, threads: 2, network: nil)
         XCTAssertEqual(raw.evaluator.threadCount, 2)
         let seconds = try raw.run(steps: 101)
