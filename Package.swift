@@ -3,7 +3,7 @@
 // SATR for Swift: gradient-free training of bit-connectivity recurrent spiking networks.
 //
 // The targets follow the data path (see docs/ARCHITECTURE.md):
-//   Randomness -> Spiking -> Search -> Environments (CMuJoCo) -> Training -> satr
+//   Randomness -> Spiking -> Search -> Environments (CMuJoCo) -> Training -> Benchmarks -> satr
 import PackageDescription
 
 /// Code generation for the hot kernels (measurements and reasons: docs/PERFORMANCE.md).
@@ -114,11 +114,18 @@ let package = Package(
             name: "MPISelfTest",
             dependencies: ["Cluster", .target(name: "CMPI", condition: .when(traits: ["MPI"]))]),
 
+        // The measurements behind `satr bench` (network kernels, environment layer, optimizers,
+        // training loop), as functions from settings to Codable results.
+        .target(
+            name: "Benchmarks",
+            dependencies: ["Randomness", "Spiking", "Search", "Environments", "Training"],
+            swiftSettings: kernelSettings),
+
         // The command-line tool.
         .executableTarget(
             name: "satr",
             dependencies: [
-                "Randomness", "Spiking", "Search", "Environments", "Training", "Cluster", "CHDF5",
+                "Randomness", "Spiking", "Search", "Environments", "Training", "Benchmarks", "Cluster", "CHDF5",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -132,6 +139,7 @@ let package = Package(
             dependencies: ["Environments", "CMuJoCo"],
             resources: [.copy("Fixtures")]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Spiking", "Search", "Environments"]),
+        .testTarget(name: "BenchmarksTests", dependencies: ["Benchmarks", "Training", "Environments"]),
         .testTarget(name: "CLITests", dependencies: ["satr"]),
         .testTarget(name: "ClusterTests", dependencies: ["Cluster", "Randomness", "Search", "Training"]),
     ]

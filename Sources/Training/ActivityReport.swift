@@ -171,40 +171,6 @@ public struct EnergyReport: Sendable, Equatable {
 }
 
 extension EnergyReport {
-    /// The report as one JSON object (the `energy` field of `satr eval --json`): per environment
-    /// step figures, the raw totals they come from, and the stated constants.
-    public var json: JSONValue {
-        let o = operations
-        return .object([
-            ("env_steps", .int(o.envSteps)),
-            ("substeps", .int(o.substeps)),
-            ("spikes", .int(o.spikes)),
-            ("excitatory_spikes", .int(o.excitatorySpikes)),
-            ("recurrent_accumulates", .int(o.recurrentAccumulates)),
-            ("input_accumulates", .int(o.inputAccumulates)),
-            ("readout_accumulates", .int(o.readoutAccumulates)),
-            ("scaling_multiplies", .int(o.scalingMultiplies)),
-            ("neuron_update_macs", .int(o.neuronUpdateMultiplyAccumulates)),
-            ("spikes_per_neuron_per_substep", .double(spikesPerNeuronPerSubstep)),
-            ("synaptic_ops_per_step", .double(synapticAccumulatesPerStep)),
-            ("recurrent_ops_per_step", .double(recurrentAccumulatesPerStep)),
-            ("input_ops_per_step", .double(inputAccumulatesPerStep)),
-            ("readout_ops_per_step", .double(readoutAccumulatesPerStep)),
-            ("scaling_multiplies_per_step", .double(scalingMultipliesPerStep)),
-            ("neuron_update_macs_per_step", .double(neuronUpdateMACsPerStep)),
-            ("energy_synaptic_pj_per_step", .double(synapticEnergyPicojoules)),
-            ("energy_total_pj_per_step", .double(totalEnergyPicojoules)),
-            ("dense_ann_macs_per_step", .int(denseANNMACs)),
-            ("dense_ann_energy_pj_per_step", .double(denseANNEnergyPicojoules)),
-            ("lstm_hidden", .int(Self.lstmHiddenSize)),
-            ("lstm_macs_per_step", .int(lstmMACs)),
-            ("lstm_energy_pj_per_step", .double(lstmEnergyPicojoules)),
-            ("e_ac_pj", .double(Self.accumulatePicojoules)),
-            ("e_mac_pj", .double(Self.multiplyAccumulatePicojoules)),
-            ("energy_source", .string("Horowitz, ISSCC 2014, 45 nm, 32-bit float: add 0.9 pJ, multiply 3.7 pJ; docs/ENERGY.md")),
-        ])
-    }
-
     /// A few lines for `satr eval`'s human output.
     public var humanReport: String {
         func pj(_ v: Double) -> String {

@@ -36,33 +36,28 @@ public struct RunCurve: Sendable {
             label = "\(config.algo.rawValue.uppercased()) \(config.env) M=\(config.population) N=\(config.neurons)"
         }
         let rows = try MetricsFile.read(metricsURL)
-        func number(_ row: [String: Any], _ key: String) -> Double? {
-            (row[key] as? NSNumber)?.doubleValue
-        }
         var curve = RunCurve(directory: directory, label: label, quantity: "eval return", envSteps: [], wallSeconds: [], returns: [])
-        var lastGeneration = 0.0
-        for row in rows {
-            guard let steps = number(row, "env_steps"), let y = number(row, "eval_return_mean") else { continue }
-            curve.envSteps.append(steps)
-            curve.wallSeconds.append(number(row, "wall_s") ?? 0)
+        func append(_ row: MetricsLine, _ y: Double, steps: Int) {
+            curve.envSteps.append(Double(steps))
+            curve.wallSeconds.append(row.wallSeconds ?? 0)
             curve.returns.append(y)
-            lastGeneration = number(row, "generation") ?? lastGeneration
+        }
+        var lastGeneration = 0
+        for row in rows {
+            guard let steps = row.envSteps, let y = row.evalReturnMean else { continue }
+            append(row, y, steps: steps)
+            lastGeneration = row.generation
         }
         // The final evaluation of a run that ended off the evaluation schedule.
         if let final = try? MetricsFile.read(dir.appendingPathComponent(RunFiles.evaluation)).first,
-           let g = number(final, "generation"), g > lastGeneration,
-           let steps = number(final, "env_steps"), let y = number(final, "eval_return_mean") {
-            curve.envSteps.append(steps)
-            curve.wallSeconds.append(number(final, "wall_s") ?? 0)
-            curve.returns.append(y)
+           final.generation > lastGeneration, let steps = final.envSteps, let y = final.evalReturnMean {
+            append(final, y, steps: steps)
         }
         if curve.returns.isEmpty {
             curve.quantity = "fitness mean"
             for row in rows {
-                guard let steps = number(row, "env_steps"), let y = number(row, "fitness_mean") else { continue }
-                curve.envSteps.append(steps)
-                curve.wallSeconds.append(number(row, "wall_s") ?? 0)
-                curve.returns.append(y)
+                guard let steps = row.envSteps, let y = row.fitnessMean else { continue }
+                append(row, y, steps: steps)
             }
         }
         return curve

@@ -176,26 +176,94 @@ public final class MetricsWriter {
     }
 }
 
+/// One line of `metrics.jsonl` (or the object of `evaluation.json`), read back: the fields that
+/// `MetricsRecord`'s documentation lists, typed. A non-finite value is written as `null` and
+/// reads as nil. Only `generation` is required; the other fields are nil when the line does not
+/// have them (an `evaluation.json` has no fitness statistics, a generation without a scheduled
+/// evaluation no `eval_*`).
+public struct MetricsLine: Decodable, Sendable, Equatable {
+    public var generation: Int
+    public var envSteps: Int?
+    public var episodes: Int?
+    public var fitnessMean: Double?
+    public var fitnessStd: Double?
+    public var fitnessMin: Double?
+    public var fitnessMax: Double?
+    public var nonfiniteMembers: Int?
+    public var evalReturnMean: Double?
+    public var evalReturnStd: Double?
+    public var evalReturnMin: Double?
+    public var evalReturnMax: Double?
+    public var evalLengthMean: Double?
+    /// `evaluation.json`: each episode's return (nil: not finite) and length.
+    public var returns: [Double?]?
+    public var lengths: [Int]?
+    /// Every `opt_<name>` optimizer diagnostic, keyed by `<name>` (nil: written as null).
+    public var optimizer: [String: Double?]
+    public var wallSeconds: Double?
+    public var wallStepsPerSecond: Double?
+    public var wallRolloutsSeconds: Double?
+    public var wallUpdateSeconds: Double?
+    public var wallEvalSeconds: Double?
+
+    /// Any key: the documented names plus the `opt_` prefix.
+    struct Key: CodingKey {
+        var stringValue: String
+        var intValue: Int? { nil }
+        init(_ name: String) { stringValue = name }
+        init?(stringValue: String) { self.stringValue = stringValue }
+        init?(intValue: Int) { nil }
+    }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: Key.self)
+        func int(_ name: String) throws -> Int? { try c.decodeIfPresent(Int.self, forKey: Key(name)) }
+        func double(_ name: String) throws -> Double? { try c.decodeIfPresent(Double.self, forKey: Key(name)) }
+        generation = try c.decode(Int.self, forKey: Key("generation"))
+        envSteps = try int("env_steps")
+        episodes = try int("episodes")
+        fitnessMean = try double("fitness_mean")
+        fitnessStd = try double("fitness_std")
+        fitnessMin = try double("fitness_min")
+        fitnessMax = try double("fitness_max")
+        nonfiniteMembers = try int("nonfinite_members")
+        evalReturnMean = try double("eval_return_mean")
+        evalReturnStd = try double("eval_return_std")
+        evalReturnMin = try double("eval_return_min")
+        evalReturnMax = try double("eval_return_max")
+        evalLengthMean = try double("eval_length_mean")
+        returns = try c.decodeIfPresent([Double?].self, forKey: Key("returns"))
+        lengths = try c.decodeIfPresent([Int].self, forKey: Key("lengths"))
+        wallSeconds = try double("wall_s")
+        wallStepsPerSecond = try double("wall_steps_per_s")
+        wallRolloutsSeconds = try double("wall_rollouts_s")
+        wallUpdateSeconds = try double("wall_update_s")
+        wallEvalSeconds = try double("wall_eval_s")
+        optimizer = [:]
+        for key in c.allKeys where key.stringValue.hasPrefix("opt_") {
+            optimizer[String(key.stringValue.dropFirst(4))] = .some(try c.decodeIfPresent(Double.self, forKey: key))
+        }
+    }
+
+    /// Parses one line of text (nil when it is not a metrics object, e.g. a partial last line).
+    public static func parse<Bytes: Sequence<UInt8>>(_ line: Bytes) -> MetricsLine? {
+        try? JSONCoding.decoder().decode(MetricsLine.self, from: Data(line))
+    }
+}
+
 /// Reading `metrics.jsonl` back (plots, tests, resume).
 public enum MetricsFile {
-    /// Every line of the file, parsed as a JSON object. Lines that are not JSON objects (a partial
-    /// last line) are skipped.
-    public static func read(_ url: URL) throws -> [[String: Any]] {
+    /// Every line of the file, typed. Lines that are not metrics objects (a partial last line)
+    /// are skipped.
+    public static func read(_ url: URL) throws -> [MetricsLine] {
         guard let data = FileManager.default.contents(atPath: url.path) else {
             throw IOError(description: "cannot read \(url.path)")
         }
-        var rows: [[String: Any]] = []
-        for line in data.split(separator: UInt8(ascii: "\n")) where !line.isEmpty {
-            if let object = try? JSONSerialization.jsonObject(with: Data(line)) as? [String: Any] {
-                rows.append(object)
-            }
-        }
-        return rows
+        return data.split(separator: UInt8(ascii: "\n")).compactMap { MetricsLine.parse($0) }
     }
 
     static func generation(ofLine line: String) -> Int? {
-        guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else { return nil }
-        return (object["generation"] as? NSNumber)?.intValue
+        MetricsLine.parse(Array(line.utf8))?.generation
     }
 
     /// The file's lines with every wall-clock field removed (for comparing runs).

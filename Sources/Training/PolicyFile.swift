@@ -136,10 +136,7 @@ public struct PolicyFile: Codable, Sendable, Equatable {
 
     /// Readable JSON.
     public func jsonData() throws -> Data {
-        let e = JSONEncoder()
-        e.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        e.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-        return try e.encode(self)
+        try JSONCoding.encoder(pretty: true).encode(self)
     }
 
     /// Reads a policy file, or `DIR/policy.json` when `path` is a directory, and checks it against
@@ -153,8 +150,7 @@ public struct PolicyFile: Codable, Sendable, Equatable {
         guard let data = FileManager.default.contents(atPath: url.path) else {
             throw PolicyError.invalid("cannot read \(url.path)\(isDirectory.boolValue ? " (the run has not written its policy yet)" : "")")
         }
-        let d = JSONDecoder()
-        d.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        let d = JSONCoding.decoder()
         let policy: PolicyFile
         do { policy = try d.decode(PolicyFile.self, from: data) } catch {
             throw PolicyError.invalid("\(url.path) is not a SATR policy file: \(describe(decodingError: error))")

@@ -90,3 +90,9 @@ func formatDuration(_ seconds: Double) -> String {
     if s >= 60 { return "\(s / 60)m\(String(format: "%02d", s % 60))s" }
     return String(format: "%.1fs", seconds)
 }
+
+/// Prints `value` as one line of JSON with the project's shared encoder (`JSONCoding`: sorted
+/// keys, no escaped slashes, non-finite numbers as "inf"/"-inf"/"nan").
+func printJSON<T: Encodable>(_ value: T) throws {
+    print(String(decoding: try JSONCoding.encoder().encode(value), as: UTF8.self))
+}

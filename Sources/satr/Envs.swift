@@ -1,6 +1,7 @@
 import ArgumentParser
 import Environments
 import Foundation
+import Training
 
 /// `satr envs`: the task registry.
 struct Envs: ParsableCommand {
@@ -13,8 +14,7 @@ struct Envs: ParsableCommand {
 
     func run() throws {
         if json {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.sortedKeys]
+            let encoder = JSONCoding.encoder()
             for spec in TaskRegistry.all {
                 print(String(decoding: try encoder.encode(spec), as: UTF8.self))
             }

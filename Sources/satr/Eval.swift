@@ -53,21 +53,8 @@ struct Eval: ParsableCommand {
                 e = try PolicyEvaluation.evaluate(policy: file, episodes: episodes, seed: seed, threads: threadCount, options: options)
             }
             if json {
-                var r = MetricsRecord()
-                r.append("task", .string(file.task))
-                r.append("network", .string(file.network.rawValue))
-                r.append("neurons", file.neurons)
-                r.append("episodes", episodes)
-                r.append("seed", seed <= UInt64(Int.max) ? .int(Int(seed)) : .string(String(seed)))
-                r.append("return_mean", e.mean)
-                r.append("return_std", e.standardDeviation)
-                r.append("return_min", e.minimum)
-                r.append("return_max", e.maximum)
-                r.append("length_mean", e.meanLength)
-                r.append("returns", .array(e.returns.map(JSONValue.double)))
-                r.append("lengths", .array(e.lengths.map(JSONValue.int)))
-                if let energy { r.append("energy", energy.json) }
-                print(r.line)
+                try printJSON(EvaluationReport(
+                    task: file.task, network: file.network.rawValue, neurons: file.neurons, seed: seed, summary: e, energy: energy))
             } else {
                 print("""
                 \(file.task), \(file.network.rawValue) network N=\(file.neurons), \(episodes) episodes (seed \(seed))

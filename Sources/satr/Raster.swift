@@ -38,9 +38,7 @@ struct Raster: ParsableCommand {
             let file = try PolicyFile.load(path: policy)
             let trace = try NetworkTrace.record(policy: file, seed: seed, maxSteps: steps)
             if let json {
-                let encoder = JSONEncoder()
-                encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-                try AtomicFile.write(try encoder.encode(trace), to: URL(fileURLWithPath: json))
+                try AtomicFile.write(try JSONCoding.encoder().encode(trace), to: URL(fileURLWithPath: json))
             }
             let svg = RasterPlot.svg(trace)
             if out.hasSuffix(".svg") {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Environments
 import Foundation
+import Training
 
 /// `satr rollout`: replays the actions of a JSONL file in a task and writes a trace in the schema of
 /// the Gymnasium fixtures.
@@ -13,7 +14,8 @@ struct Rollout: ParsableCommand {
             Gymnasium fixture file is a valid actions file. The trace has a header line, then \
             {"t": 0, "obs": [...], "info": {...}}, then one line per step with t, action, obs, reward, \
             terminated, truncated and info; it stops at termination or truncation, or when the actions \
-            run out. Floats are written at full precision (shortest round-trip form). To reproduce a \
+            run out. Floats are written at full precision (shortest round-trip form), keys sorted; a \
+            non-finite number is written as the string "nan", "inf" or "-inf". To reproduce a \
             fixture, pass --reset-noise-scale 0 (and --terminate-when-unhealthy false for the \
             no_termination files).
             """)
@@ -42,19 +44,15 @@ struct Rollout: ParsableCommand {
         var environment = try TaskRegistry.make(id: env, options: options)
         let actionList = try ActionsFile.read(path: actions, actionSize: spec.actionSize)
 
-        var lines: [String] = []
+        var lines: [TraceLine] = []
         let first = environment.reset(seed: seed)
-        lines.append(JSONLine.object([
-            ("t", "0"), ("obs", JSONLine.numbers(first)), ("info", JSONLine.info(environment.resetInfo())),
-        ]))
+        lines.append(TraceLine(t: 0, obs: first, info: TraceInfo(environment.resetInfo())))
         var endedBy = "actions_exhausted"
         for (t, action) in actionList.enumerated() {
             let result = try environment.step(action)
-            lines.append(JSONLine.object([
-                ("t", "\(t + 1)"), ("action", JSONLine.numbers(action)), ("obs", JSONLine.numbers(result.observation)),
-                ("reward", JSONLine.number(result.reward)), ("terminated", "\(result.terminated)"),
-                ("truncated", "\(result.truncated)"), ("info", JSONLine.info(result.info)),
-            ]))
+            lines.append(TraceLine(
+                t: t + 1, action: action, obs: result.observation, reward: result.reward, terminated: result.terminated,
+                truncated: result.truncated, info: TraceInfo(result.info)))
             if result.terminated {
                 endedBy = "terminated"
                 break
@@ -65,19 +63,15 @@ struct Rollout: ParsableCommand {
             }
         }
         let resolved = environment.options
-        var kwargs: [(String, String)] = [("reset_noise_scale", JSONLine.number(resolved.resetNoiseScale ?? 0))]
-        if let terminate = resolved.terminateWhenUnhealthy { kwargs.append(("terminate_when_unhealthy", "\(terminate)")) }
-        let header = JSONLine.object([
-            ("env", JSONLine.string(spec.id)), ("mujoco", JSONLine.string(Environments.mujocoVersion)),
-            ("make_kwargs", JSONLine.object(kwargs)),
-            ("reset_noise_scale", JSONLine.number(resolved.resetNoiseScale ?? 0)), ("seed", "\(seed)"),
-            ("frame_skip", "\(spec.frameSkip)"), ("timestep", JSONLine.number(spec.timestep)),
-            ("dt", JSONLine.number(spec.dt)), ("max_episode_steps", "\(spec.maxEpisodeSteps)"),
-            ("xml_file", JSONLine.string(spec.modelName + ".xml")), ("action_low", JSONLine.numbers(spec.actionLow)),
-            ("action_high", JSONLine.numbers(spec.actionHigh)), ("actions_file", JSONLine.string(actions)),
-            ("steps", "\(lines.count - 1)"), ("ended_by", JSONLine.string(endedBy)),
-        ])
-        let text = ([header] + lines).joined(separator: "\n") + "\n"
+        let header = TraceHeader(
+            env: spec.id, mujoco: Environments.mujocoVersion,
+            makeKwargs: .init(resetNoiseScale: resolved.resetNoiseScale ?? 0, terminateWhenUnhealthy: resolved.terminateWhenUnhealthy),
+            resetNoiseScale: resolved.resetNoiseScale ?? 0, seed: seed, frameSkip: spec.frameSkip, timestep: spec.timestep,
+            dt: spec.dt, maxEpisodeSteps: spec.maxEpisodeSteps, xmlFile: spec.modelName + ".xml", actionLow: spec.actionLow,
+            actionHigh: spec.actionHigh, actionsFile: actions, steps: lines.count - 1, endedBy: endedBy)
+        let encoder = JSONCoding.encoder()
+        var text = String(decoding: try encoder.encode(header), as: UTF8.self) + "\n"
+        for line in lines { text += String(decoding: try encoder.encode(line), as: UTF8.self) + "\n" }
         if let out {
             try Data(text.utf8).write(to: URL(fileURLWithPath: out))
         } else {
@@ -104,7 +98,7 @@ enum ActionsFile {
         } catch {
             throw Problem(description: "cannot read actions file '\(path)': \(error.localizedDescription)")
         }
-        let decoder = JSONDecoder()
+        let decoder = JSONCoding.decoder()
         var result: [[Double]] = []
         for (number, line) in data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).enumerated() {
             if line.allSatisfy({ $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\r") || $0 == UInt8(ascii: "\t") }) {
@@ -129,47 +123,68 @@ enum ActionsFile {
     }
 }
 
-/// Minimal JSON text output with full-precision floats.
-enum JSONLine {
-    /// The shortest text that round-trips `x`; NaN and infinities as Python's json writes them.
-    static func number(_ x: Double) -> String {
-        if x.isNaN { return "NaN" }
-        if x.isInfinite { return x > 0 ? "Infinity" : "-Infinity" }
-        return "\(x)"
+/// The first line of a trace: the task, the options it ran with and how it ended (the header of
+/// the Gymnasium fixtures, Tests/EnvironmentsTests/Fixtures/README.md).
+struct TraceHeader: Encodable {
+    struct MakeKwargs: Encodable {
+        var resetNoiseScale: Double
+        /// Absent for the tasks without the option.
+        var terminateWhenUnhealthy: Bool?
+        enum CodingKeys: String, CodingKey {
+            case resetNoiseScale = "reset_noise_scale", terminateWhenUnhealthy = "terminate_when_unhealthy"
+        }
     }
+    var env: String
+    var mujoco: String
+    var makeKwargs: MakeKwargs
+    var resetNoiseScale: Double
+    var seed: UInt64
+    var frameSkip: Int
+    var timestep: Double
+    var dt: Double
+    var maxEpisodeSteps: Int
+    var xmlFile: String
+    var actionLow: [Double]
+    var actionHigh: [Double]
+    var actionsFile: String
+    var steps: Int
+    var endedBy: String
 
-    static func numbers(_ xs: [Double]) -> String {
-        "[" + xs.map(number).joined(separator: ",") + "]"
+    enum CodingKeys: String, CodingKey {
+        case env, mujoco, seed, timestep, dt, steps
+        case makeKwargs = "make_kwargs", resetNoiseScale = "reset_noise_scale", frameSkip = "frame_skip"
+        case maxEpisodeSteps = "max_episode_steps", xmlFile = "xml_file", actionLow = "action_low", actionHigh = "action_high"
+        case actionsFile = "actions_file", endedBy = "ended_by"
     }
+}
 
-    static func string(_ s: String) -> String {
-        var out = "\""
-        for scalar in s.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            default:
-                if scalar.value < 0x20 {
-                    out += String(format: "\\u%04x", scalar.value)
-                } else {
-                    out.unicodeScalars.append(scalar)
-                }
+/// One line after the header: the reset (t = 0: obs and info only) or step t.
+struct TraceLine: Encodable {
+    var t: Int
+    var action: [Double]? = nil
+    var obs: [Double]
+    var reward: Double? = nil
+    var terminated: Bool? = nil
+    var truncated: Bool? = nil
+    var info: TraceInfo
+}
+
+/// An info dictionary as the fixtures write it: "name[i]" entries regrouped into arrays "name".
+struct TraceInfo: Encodable {
+    enum Value: Encodable {
+        case number(Double), numbers([Double])
+        func encode(to encoder: Encoder) throws {
+            var c = encoder.singleValueContainer()
+            switch self {
+            case .number(let x): try c.encode(x)
+            case .numbers(let xs): try c.encode(xs)
             }
         }
-        return out + "\""
     }
+    var values: [String: Value]
 
-    /// An object from (key, already-encoded value) pairs, in order.
-    static func object(_ fields: [(String, String)]) -> String {
-        "{" + fields.map { string($0.0) + ":" + $0.1 }.joined(separator: ",") + "}"
-    }
-
-    /// An info dictionary, keys sorted; "name[i]" entries are regrouped into arrays "name".
-    static func info(_ info: [String: Double]) -> String {
-        var scalars: [(String, String)] = []
+    init(_ info: [String: Double]) {
+        values = [:]
         var vectors: [String: [(Int, Double)]] = [:]
         for (key, value) in info {
             if key.hasSuffix("]"), let open = key.lastIndex(of: "["),
@@ -177,12 +192,16 @@ enum JSONLine {
             {
                 vectors[String(key[..<open]), default: []].append((index, value))
             } else {
-                scalars.append((key, number(value)))
+                values[key] = .number(value)
             }
         }
         for (name, entries) in vectors {
-            scalars.append((name, numbers(entries.sorted { $0.0 < $1.0 }.map(\.1))))
+            values[name] = .numbers(entries.sorted { $0.0 < $1.0 }.map(\.1))
         }
-        return object(scalars.sorted { $0.0 < $1.0 })
+    }
+
+    func encode(to encoder: Encoder) throws {
+        var c = encoder.singleValueContainer()
+        try c.encode(values)
     }
 }

@@ -104,7 +104,7 @@ final class EndToEndTrainingTests: XCTestCase {
         let dir = root.appendingPathComponent("learn")
         let result = try Trainer.train(config: config, directory: dir)
         let rows = try MetricsFile.read(dir.appendingPathComponent(RunFiles.metrics))
-        let randomReturn = try XCTUnwrap((rows.first?["fitness_mean"] as? NSNumber)?.doubleValue)
+        let randomReturn = try XCTUnwrap(rows.first?.fitnessMean)
         XCTAssertGreaterThan(result.evaluation.mean, max(3 * randomReturn, 80),
                              "eval return \(result.evaluation.returns) vs random networks' mean \(randomReturn)")
         // The saved policy evaluates to the same returns with the same seeds.
@@ -115,9 +115,7 @@ final class EndToEndTrainingTests: XCTestCase {
         // policy_best.json is the policy of the scheduled evaluation with the highest mean (the
         // first of equals), and evaluates to that evaluation's returns.
         let scheduled = rows.compactMap { row -> (generation: Int, mean: Double)? in
-            guard let mean = (row["eval_return_mean"] as? NSNumber)?.doubleValue,
-                  let g = (row["generation"] as? NSNumber)?.intValue else { return nil }
-            return (g, mean)
+            row.evalReturnMean.map { (row.generation, $0) }
         }
         XCTAssertEqual(scheduled.count, 4)
         let top = try XCTUnwrap(scheduled.max { $0.mean < $1.mean || ($0.mean == $1.mean && $0.generation > $1.generation) })
@@ -132,9 +130,13 @@ final class EndToEndTrainingTests: XCTestCase {
         XCTAssertEqual(bestAgain.returns, best.returns)
         // Metrics hold every field the issue asks for.
         let last = try XCTUnwrap(rows.last)
-        for key in ["generation", "env_steps", "wall_s", "fitness_mean", "fitness_max", "fitness_min", "fitness_std",
-                    "eval_return_mean", "opt_mean_variance", "opt_realized_kl"] {
-            XCTAssertNotNil(last[key], "metrics line lacks \(key): \(last.keys.sorted())")
+        let fields: [String: Any?] = [
+            "env_steps": last.envSteps, "wall_s": last.wallSeconds, "fitness_mean": last.fitnessMean, "fitness_max": last.fitnessMax,
+            "fitness_min": last.fitnessMin, "fitness_std": last.fitnessStd, "eval_return_mean": last.evalReturnMean,
+            "opt_mean_variance": last.optimizer["mean_variance"] ?? nil, "opt_realized_kl": last.optimizer["realized_kl"] ?? nil,
+        ]
+        for (key, value) in fields {
+            XCTAssertNotNil(value, "metrics line lacks \(key): \(last)")
         }
     }
 

@@ -145,6 +145,46 @@ final class TrainingComponentTests: XCTestCase {
         XCTAssertEqual(try MetricsFile.read(url).count, 2)
     }
 
+    /// `MetricsLine` reads what `MetricsRecord` writes: typed fields, null as nil, `opt_*` as a
+    /// dictionary, missing fields as nil.
+    func testMetricsLineReadsTheWrittenRecord() throws {
+        var record = MetricsRecord()
+        record.append("generation", 7)
+        record.append("env_steps", 1234)
+        record.append("episodes", 16)
+        record.append("fitness_mean", 1.5)
+        record.append("fitness_std", JSONValue.null)
+        record.append("nonfinite_members", 2)
+        record.append("opt_realized_kl", 0.25)
+        record.append("opt_gradient_energy", JSONValue.double(.nan))
+        record.append("wall_s", 3.0)
+        let line = try XCTUnwrap(MetricsLine.parse(Array(record.line.utf8)))
+        XCTAssertEqual(line.generation, 7)
+        XCTAssertEqual(line.envSteps, 1234)
+        XCTAssertEqual(line.episodes, 16)
+        XCTAssertEqual(line.fitnessMean, 1.5)
+        XCTAssertNil(line.fitnessStd)
+        XCTAssertEqual(line.nonfiniteMembers, 2)
+        XCTAssertNil(line.evalReturnMean)
+        XCTAssertEqual(line.optimizer.count, 2)
+        XCTAssertEqual(line.optimizer["realized_kl"], .some(0.25))
+        XCTAssertEqual(line.optimizer["gradient_energy"], .some(nil))
+        XCTAssertEqual(line.wallSeconds, 3)
+        XCTAssertNil(MetricsLine.parse(Array("{\"generation\":".utf8)), "a partial line is not a metrics line")
+    }
+
+    /// `satr eval --json`'s report: null for a non-finite return, like metrics; sorted keys.
+    func testEvaluationReportWritesNullForNonFiniteReturns() throws {
+        let summary = EvaluationSummary(generation: 0, returns: [10, -.infinity], lengths: [5, 3])
+        let report = EvaluationReport(task: "Hopper-v5", network: "bitset", neurons: 64, seed: .max, summary: summary, energy: nil)
+        let text = String(decoding: try JSONCoding.encoder().encode(report), as: UTF8.self)
+        XCTAssertTrue(text.contains("\"returns\":[10,null]"), text)
+        XCTAssertTrue(text.contains("\"return_mean\":null"), text)
+        XCTAssertTrue(text.contains("\"seed\":\"18446744073709551615\""), text)
+        XCTAssertFalse(text.contains("energy"), text)
+        XCTAssertEqual(try JSONCoding.decoder().decode(EvaluationReport.self, from: Data(text.utf8)), report)
+    }
+
     // MARK: Config
 
     func testConfigFileDefaultsAndUnknownKeys() throws {

@@ -1,0 +1,301 @@
+import Environments
+import Foundation
+import Randomness
+import Search
+import Spiking
+import Training
+
+/// `satr bench train`: the training loop's environment steps per second against raw environment
+/// stepping on the same number of threads, measured in one run.
+///
+/// A real training run (`Trainer.train`: population M, G generations, T threads, metrics written
+/// to a temporary directory, a checkpoint at the last generation, no evaluation episodes) is
+/// interleaved with raw stepping: after each generation, with the training paused, T workers of
+/// the training's own evaluator (`ThreadedPopulationEvaluator`), each with its own environment,
+/// step a fixed pseudo-random action sequence (uniform in the action box; resets included) for as
+/// many steps as that generation took, then the same again with a policy network stepped too (one
+/// random member, rho = 0.5). ratio = training env steps/s / raw env steps/s.
+public enum TrainBenchmark {
+    public struct Settings: Sendable {
+        /// Task id (`TaskRegistry`).
+        public var environmentID: String
+        public var algorithm: Algorithm
+        public var population: Int
+        public var generations: Int
+        /// Worker threads (resolved: at least 1).
+        public var threads: Int
+        public var neurons: Int
+        public var seed: UInt64
+        /// Fresh training runs, each measured on its own.
+        public var repeats: Int
+
+        public init(
+            environmentID: String, algorithm: Algorithm = .satr, population: Int = 64, generations: Int = 3, threads: Int = 2,
+            neurons: Int = 256, seed: UInt64 = 0, repeats: Int = 1
+        ) {
+            self.environmentID = environmentID
+            self.algorithm = algorithm
+            self.population = population
+            self.generations = generations
+            self.threads = threads
+            self.neurons = neurons
+            self.seed = seed
+            self.repeats = repeats
+        }
+    }
+
+    /// The result (`satr bench train --json`).
+    public struct Result: Codable, Sendable, Equatable {
+        public var env: String
+        public var algo: String
+        public var population: Int
+        public var generations: Int
+        public var neurons: Int
+        public var threads: Int
+        public var trainEnvSteps: Int
+        public var trainSeconds: Double
+        public var trainStepsPerSecond: Double
+        public var rawSeconds: Double
+        public var rawStepsPerSecond: Double
+        public var ratio: Double
+        public var ratioPerGeneration: [Double]
+        public var repeats: Int
+        public var ratioPerRepeat: [Double]
+        public var ratioMedian: Double
+        /// Raw stepping with the policy network stepped too (absent for ES, whose network is dense).
+        public var rawWithNetworkStepsPerSecond: Double?
+        public var rawWithNetworkRatio: Double?
+        public var ratioVsRawWithNetwork: Double?
+
+        enum CodingKeys: String, CodingKey {
+            case env, algo, population, generations, neurons, threads, ratio, repeats
+            case trainEnvSteps = "train_env_steps", trainSeconds = "train_seconds", trainStepsPerSecond = "train_steps_per_s"
+            case rawSeconds = "raw_seconds", rawStepsPerSecond = "raw_steps_per_s"
+            case ratioPerGeneration = "ratio_per_generation", ratioPerRepeat = "ratio_per_repeat", ratioMedian = "ratio_median"
+            case rawWithNetworkStepsPerSecond = "raw_with_network_steps_per_s", rawWithNetworkRatio = "raw_with_network_ratio"
+            case ratioVsRawWithNetwork = "ratio_vs_raw_with_network"
+        }
+    }
+
+    /// One generation's measurement: its env steps, the training's wall seconds for them, and
+    /// the raw loop's (and the raw loop with the network's) seconds for as many steps.
+    public struct Row: Sendable, Equatable {
+        public var steps: Int
+        public var train: Double
+        public var raw: Double
+        public var rawWithNetwork: Double?
+    }
+
+    public static func run(_ settings: Settings) throws -> Result {
+        guard settings.repeats >= 1, settings.population >= 2, settings.generations >= 1, settings.threads >= 1 else {
+            throw BenchmarkError("bench train needs repeats >= 1, population >= 2, generations >= 1 and threads >= 1")
+        }
+        let spec = try TaskRegistry.spec(id: settings.environmentID)
+        var config = TrainingConfig()
+        config.env = spec.id
+        config.algorithm = settings.algorithm.defaultSettings
+        config.population = settings.population
+        config.generations = settings.generations
+        config.neurons = settings.neurons
+        config.threads = settings.threads
+        config.seed = settings.seed
+        config.evalEvery = 0
+        config.evalEpisodes = 1
+        config.checkpointEvery = max(1, settings.generations)
+
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("satr-bench-train-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: directory) }
+
+        let raw = try RawStepping(spec: spec, threads: settings.threads, network: nil)
+        let shape = settings.algorithm == .es ? nil
+            : try NetworkShape(observationSize: spec.observationSize, actionSize: spec.actionSize, neurons: settings.neurons)
+        let rawWithNetwork = try shape.map { try RawStepping(spec: spec, threads: settings.threads, network: $0) }
+        // Warm-up: touch the code paths and the memory.
+        _ = try raw.run(steps: 2000)
+        _ = try rawWithNetwork?.run(steps: 2000)
+
+        var rows: [Row] = []
+        var repeatRatios: [Double] = []
+        for pass in 0..<settings.repeats {
+            let mine = try interleaved(
+                config: config, directory: directory.appendingPathComponent("pass-\(pass)"), raw: raw, rawWithNetwork: rawWithNetwork)
+            rows += mine
+            repeatRatios.append(mine.reduce(0) { $0 + $1.raw } / mine.reduce(0) { $0 + $1.train })
+        }
+        let median = repeatRatios.sorted()[repeatRatios.count / 2]
+
+        let steps = rows.reduce(0) { $0 + $1.steps }
+        let trainSeconds = rows.reduce(0) { $0 + $1.train }
+        let rawSeconds = rows.reduce(0) { $0 + $1.raw }
+        let trainRate = Double(steps) / trainSeconds
+        let rawRate = Double(steps) / rawSeconds
+        var result = Result(
+            env: spec.id, algo: settings.algorithm.rawValue, population: settings.population, generations: settings.generations,
+            neurons: settings.neurons, threads: settings.threads, trainEnvSteps: steps, trainSeconds: trainSeconds,
+            trainStepsPerSecond: trainRate, rawSeconds: rawSeconds, rawStepsPerSecond: rawRate, ratio: trainRate / rawRate,
+            ratioPerGeneration: rows.map { $0.raw / $0.train }, repeats: settings.repeats, ratioPerRepeat: repeatRatios,
+            ratioMedian: median)
+        if rawWithNetwork != nil {
+            let networkSeconds = rows.compactMap(\.rawWithNetwork)
+            guard networkSeconds.count == rows.count else {
+                throw BenchmarkError("bench train: a generation has no raw-with-network measurement")
+            }
+            let networkRate = Double(steps) / networkSeconds.reduce(0, +)
+            result.rawWithNetworkStepsPerSecond = networkRate
+            result.rawWithNetworkRatio = networkRate / rawRate
+            result.ratioVsRawWithNetwork = trainRate / networkRate
+        }
+        var measured: KeyValuePairs<String, Double> = [
+            "train_steps_per_s": trainRate, "raw_steps_per_s": rawRate, "ratio": result.ratio, "ratio_median": median,
+        ]
+        try requireMeasured(measured, in: "bench train")
+        for (i, r) in (result.ratioPerGeneration + repeatRatios).enumerated() {
+            try requireMeasured(["ratio \(i)": r], in: "bench train")
+        }
+        if let n = result.rawWithNetworkStepsPerSecond, let r = result.ratioVsRawWithNetwork {
+            measured = ["raw_with_network_steps_per_s": n, "ratio_vs_raw_with_network": r]
+            try requireMeasured(measured, in: "bench train")
+        }
+        return result
+    }
+
+    /// One training run with raw stepping after each generation (see the type's documentation).
+    static func interleaved(config: TrainingConfig, directory: URL, raw: RawStepping, rawWithNetwork: RawStepping?) throws -> [Row] {
+        var rows: [Row] = []
+        var failure: Error? = nil
+        var lastSteps = 0
+        var mark = BenchmarkClock.now()
+        _ = try Trainer.train(config: config, directory: directory) { report in
+            let trainSeconds = BenchmarkClock.seconds(from: mark, to: BenchmarkClock.now())
+            let steps = report.envSteps - lastSteps
+            lastSteps = report.envSteps
+            do {
+                let rawSeconds = try raw.run(steps: steps)
+                let networkSeconds = try rawWithNetwork?.run(steps: steps)
+                rows.append(Row(steps: steps, train: trainSeconds, raw: rawSeconds, rawWithNetwork: networkSeconds))
+            } catch {
+                if failure == nil { failure = error }
+            }
+            mark = BenchmarkClock.now()
+        }
+        if let failure { throw failure }
+        guard !rows.isEmpty else { throw BenchmarkError("the training run reported no generations") }
+        return rows
+    }
+}
+
+/// Raw environment stepping on T threads, run by the training's own evaluator
+/// (`ThreadedPopulationEvaluator`, the same worker threads and work queue as the population
+/// rollouts): each worker owns an environment (and optionally a policy network fed the raw
+/// observation) and steps a fixed pseudo-random action sequence, resetting when an episode ends.
+/// Successive `run` calls continue where the last one stopped.
+final class RawStepping {
+    let evaluator: ThreadedPopulationEvaluator<RawSteppingWorker>
+    let observationSize: Int
+
+    init(spec: TaskSpec, threads: Int, network: NetworkShape?) throws {
+        var lane = 0
+        evaluator = try ThreadedPopulationEvaluator(threads: threads) {
+            defer { lane += 1 }
+            return try RawSteppingWorker(spec: spec, lane: lane, network: network)
+        }
+        observationSize = spec.observationSize
+    }
+
+    /// Steps `steps` in total (one share per worker, rounded up) and returns the seconds, scaled to
+    /// exactly `steps`.
+    func run(steps: Int) throws -> Double {
+        let threads = evaluator.threadCount
+        let perWorker = (steps + threads - 1) / threads
+        let request = GenerationRequest(
+            generation: 0, members: Array(0..<threads), population: perWorker,
+            normalization: .identity(size: observationSize))
+        let start = BenchmarkClock.now()
+        let outcomes = try evaluator.evaluate(request)
+        let seconds = BenchmarkClock.seconds(from: start, to: BenchmarkClock.now())
+        let stepped = outcomes.reduce(0) { $0 + $1.steps }
+        guard stepped == perWorker * threads else {
+            throw BenchmarkError("raw stepping took \(stepped) steps, not \(perWorker * threads)")
+        }
+        return seconds * Double(steps) / Double(stepped)
+    }
+}
+
+/// One raw-stepping worker: "member" k of a request is one share of `population` steps; which
+/// worker takes it does not matter (each continues its own action sequence).
+struct RawSteppingWorker: MemberWorker {
+    typealias Population = Int
+
+    var environment: any Environment
+    var network: BitsetNetwork?
+    let actions: [Double]
+    let actionSize: Int
+    var observation: [Double]
+    var x: [Float]
+    var y: [Float]
+    var position = 0
+    var episode: UInt64 = 0
+
+    init(spec: TaskSpec, lane: Int, network shape: NetworkShape?) throws {
+        environment = try TaskRegistry.make(id: spec.id)
+        if let shape {
+            var net = BitsetNetwork(shape: shape)
+            let distribution = BernoulliDistribution(dimension: shape.parameterCount)
+            var words = [UInt64](repeating: 0, count: shape.wordsPerMember)
+            words.withUnsafeMutableBufferPointer { distribution.sample(member: lane, generation: 0, seed: 99, into: $0) }
+            net.load(connectivity: words)
+            net.reset(initialMembrane: shape.initialMembrane(seed: 99, generation: 0, member: lane))
+            network = net
+        }
+        actionSize = spec.actionSize
+        var random = CounterStream(seed: 1234, generation: 0, member: lane, purpose: .auxiliary)
+        let cycle = 4096
+        var actions = [Double](repeating: 0, count: cycle * spec.actionSize)
+        for i in 0..<cycle {
+            for j in 0..<spec.actionSize { actions[i * spec.actionSize + j] = random.nextUniform(spec.actionLow[j], spec.actionHigh[j]) }
+        }
+        self.actions = actions
+        observation = [Double](repeating: 0, count: spec.observationSize)
+        x = [Float](repeating: 0, count: spec.observationSize)
+        y = [Float](repeating: 0, count: spec.actionSize)
+        try observation.withUnsafeMutableBufferPointer { try environment.reset(seed: episode, observation: $0) }
+    }
+
+    mutating func evaluate(member: Int, generation: Int, population count: Int, normalization: FrozenNormalization) throws -> MemberOutcome {
+        let episodesBefore = episode
+        try step(count: count)
+        return MemberOutcome(
+            fitness: 0, steps: count, episodes: Int(episode - episodesBefore), diverged: false,
+            observations: ObservationStatistics(size: observation.count))
+    }
+
+    mutating func step(count: Int) throws {
+        let a = actionSize, cycle = actions.count / a
+        var environment = self.environment  // a reference: the environments are classes
+        try actions.withUnsafeBufferPointer { all in
+            try observation.withUnsafeMutableBufferPointer { obs in
+                for _ in 0..<count {
+                    let k = position % cycle
+                    position += 1
+                    let action = UnsafeBufferPointer(rebasing: all[(k * a)..<((k + 1) * a)])
+                    if network != nil {
+                        for d in 0..<x.count { x[d] = Float(obs[d]) }
+                        x.withUnsafeBufferPointer { xb in
+                            y.withUnsafeMutableBufferPointer { yb in network!.step(observation: xb, output: yb) }
+                        }
+                    }
+                    let result: (reward: Double, terminated: Bool, truncated: Bool)
+                    do {
+                        result = try environment.step(action: action, observation: obs)
+                    } catch is MuJoCoError {
+                        result = (0, true, false)
+                    }
+                    if result.terminated || result.truncated {
+                        episode += 1
+                        try environment.reset(seed: episode, observation: obs)
+                    }
+                }
+            }
+        }
+    }
+}
