@@ -28,6 +28,9 @@ if [ ! -x "$venv/bin/python" ]; then
         exit 1
     }
 fi
+# Keep the environment out of git even where .gitignore does not name it (Python >= 3.13 venv does
+# this itself).
+[ -e "$venv/.gitignore" ] || echo '*' > "$venv/.gitignore"
 py="$venv/bin/python"
 pip=("$py" -m pip --disable-pip-version-check -q)
 

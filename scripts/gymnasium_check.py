@@ -339,7 +339,7 @@ def main(argv=None):
     if not (np.allclose(act_space.low, policy.low) and np.allclose(act_space.high, policy.high)):
         raise SystemExit(f"gymnasium_check: action box differs: Gymnasium [{act_space.low}, {act_space.high}], "
                          f"policy [{policy.low}, {policy.high}]")
-    scale = float(env.unwrapped._reset_noise_scale)
+    scale = float(getattr(env.unwrapped, "_reset_noise_scale", kwargs.get("reset_noise_scale", 0.0)))
 
     returns, lengths = [], []
     started = time.time()
