@@ -26,11 +26,12 @@ public struct GenerationCommunication: Sendable, Equatable {
     /// Payload bytes this rank sent and received in the gather.
     public var bytesSent: Int
     public var bytesReceived: Int
-    /// Seconds this rank spent on its share of the optimizer's statistics (bit strategies on more
-    /// than one rank; 0 otherwise), and in their exact all-reduce.
+    /// Seconds this rank spent on its share of the optimizer's statistics (on more than one rank;
+    /// 0 otherwise), and in their exact all-reduce.
     public var statisticsSeconds: Double = 0
     public var reduceSeconds: Double = 0
-    /// Payload bytes of that all-reduce (sent = received = `8 (3d + 5)`).
+    /// Payload bytes of that all-reduce (sent = received: `8 (3d + 5)` for the bit strategies,
+    /// `8 (n + 1)` for Gaussian ES).
     public var reduceBytes: Int = 0
 
     /// `max / mean` of ``evaluationSecondsByRank``: 1 is a perfect balance.

@@ -10,7 +10,7 @@ import Search
 
 /// Seam for a distributed backend (the Cluster module's MPI driver; see docs/DISTRIBUTED.md).
 ///
-/// When several processes share one run, every process runs the same `TrainingRun` (its `GenerationLoop`) and calls
+/// When several processes share one run, every process runs the same `GenerationLoop` and calls
 /// ``evaluateAll(_:local:purpose:)`` at the same points with the same request (it is a collective).
 /// The distributor evaluates this process's share of the members with `local` and returns the
 /// outcomes of **all** members in request order, bit-identical to `local.evaluate(request)` on one
