@@ -26,11 +26,12 @@ public struct GenerationCommunication: Sendable, Equatable {
     /// Payload bytes this rank sent and received in the gather.
     public var bytesSent: Int
     public var bytesReceived: Int
-    /// Seconds this rank spent on its share of the optimizer's statistics (bit strategies on more
-    /// than one rank; 0 otherwise), and in their exact all-reduce.
+    /// Seconds this rank spent on its share of the optimizer's statistics (on more than one rank;
+    /// 0 otherwise), and in their exact all-reduce.
     public var statisticsSeconds: Double = 0
     public var reduceSeconds: Double = 0
-    /// Payload bytes of that all-reduce (sent = received = `8 (3d + 5)`).
+    /// Payload bytes of that all-reduce (sent = received: `8 (3d + 5)` for the bit strategies,
+    /// `8 (n + 1)` for Gaussian ES).
     public var reduceBytes: Int = 0
 
     /// `max / mean` of ``evaluationSecondsByRank``: 1 is a perfect balance.
@@ -99,35 +100,31 @@ public final class ClusterDistributor: GenerationDistributor {
         return outcomes
     }
 
-    /// For bit strategies (SATR, EC) on more than one rank: rank r computes the exact integer
-    /// statistics (`BitStatistics`) of the members it evaluated, from the genomes it kept
-    /// (`genomes`; without them, of the contiguous member block `[r M / P, (r + 1) M / P)`,
-    /// regenerated from the counter streams), and the ranks all-reduce the Int64 sums
-    /// (`8 (3d + 5)` bytes). Every member is counted on exactly one rank and integer sums are
-    /// associative, so the result equals `strategy.statistics(fitnesses:threads:)` bit for bit
-    /// (checked: the reduced member count must be M). Other strategies: nil (every rank computes
-    /// them itself).
+    /// On more than one rank: rank r computes its share of the optimizer's statistics
+    /// (`StatisticsShare(part: r, of: P)`: for SATR and EC the members it evaluated, from the
+    /// genomes its sample kept, else the contiguous member block `[r M / P, (r + 1) M / P)`; for
+    /// Gaussian ES the parameter block `[r n / P, (r + 1) n / P)`), and the ranks all-reduce the
+    /// shares' exact `Int64` sums (`MergeableStatistics.sums`; `8 (3d + 5)` bytes for the bit
+    /// strategies, `8 (n + 1)` for ES). The parts are disjoint and integer sums associative, so
+    /// the result equals the whole statistics bit for bit (checked: `reduced(sums:)` refuses
+    /// sums that do not cover the population). One rank: nil (it computes them itself).
     public func statistics<S: SearchStrategy>(
-        of strategy: S, fitnesses: [Double], threads: Int, genomes: MemberGenomes<S.GenomeElement>?
+        of strategy: S, sample: PopulationSample<S.GenomeElement>, fitnesses: [Double], executor: Executor
     ) throws -> S.Statistics? {
-        guard group.size > 1, let bitStrategy = strategy as? any BitSearchStrategy,
-              S.Statistics.self == BitStatistics.self else { return nil }
+        guard group.size > 1 else { return nil }
         let start = ContinuousClock.now
-        let partial = Self.partialStatistics(
-            bitStrategy, fitnesses: fitnesses, rank: group.rank, size: group.size, threads: threads,
-            genomes: genomes as? MemberGenomes<UInt64>)
+        let partial = strategy.statistics(
+            of: sample, fitnesses: fitnesses, share: StatisticsShare(part: group.rank, of: group.size), executor: executor)
         let statisticsSeconds = secondsSince(start)
-        // Wait (without spinning) for every rank's block, so that the reduce time is transfer only.
+        // Wait (without spinning) for every rank's share, so that the reduce time is transfer only.
         let waitStart = ContinuousClock.now
         try group.barrier()
         let waitSeconds = secondsSince(waitStart)
         let reduceStart = ContinuousClock.now
         let sums = try group.allReduceSum(partial.sums)
         let reduceSeconds = secondsSince(reduceStart)
-        guard let total = BitStatistics(
-            dimension: partial.dimension, populationSize: partial.populationSize, mirrored: bitStrategy.isMirrored, sums: sums),
-              total.memberCount == partial.populationSize else {
-            throw ClusterError.protocolViolation("the reduced statistics do not cover the population of \(partial.populationSize)")
+        guard let total = partial.reduced(sums: sums) else {
+            throw ClusterError.protocolViolation("the reduced statistics do not cover the population of \(strategy.populationSize)")
         }
         if var last = log.popLast() {
             last.statisticsSeconds = statisticsSeconds
@@ -136,24 +133,7 @@ public final class ClusterDistributor: GenerationDistributor {
             last.reduceBytes = sums.count * 8
             log.append(last)
         }
-        return total as? S.Statistics
-    }
-
-    /// This rank's share of the population statistics, on `threads` threads: the members stored
-    /// in `genomes` for the current generation, or without `genomes` the contiguous block
-    /// `[rank M / size, (rank + 1) M / size)`, regenerated.
-    static func partialStatistics<B: BitSearchStrategy>(
-        _ strategy: B, fitnesses: [Double], rank: Int, size: Int, threads: Int, genomes: MemberGenomes<UInt64>? = nil
-    ) -> BitStatistics {
-        let m = strategy.populationSize
-        let members: [Int] = genomes.map { $0.storedMembers(generation: strategy.generation) }
-            ?? Array((rank * m / size) ..< ((rank + 1) * m / size))
-        var statistics = strategy.emptyStatistics()
-        statistics.accumulate(
-            members: members, weights: FitnessShaping.integerWeights(fitnesses), distribution: strategy.distribution,
-            generation: strategy.generation, seed: strategy.seed, mirrored: strategy.isMirrored, genomes: genomes,
-            threads: threads)
-        return statistics
+        return total
     }
 }
 

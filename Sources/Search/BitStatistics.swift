@@ -18,7 +18,7 @@
 /// that fits in memory). Integer addition is associative, so workers (threads or processes) can
 /// fill statistics for disjoint member subsets in any order and `merge` them with a result that is
 /// bit-identical to a single sequential pass.
-public struct BitStatistics: Sendable, Equatable, Codable {
+public struct BitStatistics: MergeableStatistics, Equatable, Codable {
     /// d, the number of bits.
     public let dimension: Int
     /// M, the population size the weights belong to.
@@ -171,6 +171,14 @@ public struct BitStatistics: Sendable, Equatable, Codable {
             + [weightSum, squaredWeightSum, firstHalfWeightSum, Int64(memberCount), Int64(firstHalfMemberCount)]
     }
 
+    /// Statistics of this shape holding `sums` (the element-wise sum of every part's `sums`),
+    /// when they cover the whole population.
+    public func reduced(sums: [Int64]) -> BitStatistics? {
+        var total = self
+        guard total.assign(sums: sums), total.memberCount == populationSize else { return nil }
+        return total
+    }
+
     /// Statistics holding `sums` (the layout of `sums`), e.g. the element-wise sum of several
     /// processes' `sums` for disjoint member subsets.
     ///
@@ -178,7 +186,14 @@ public struct BitStatistics: Sendable, Equatable, Codable {
     public init?(dimension: Int, populationSize: Int, mirrored: Bool = false, sums: [Int64]) {
         guard dimension >= 1, populationSize >= 1, sums.count == 3 * dimension + 5 else { return nil }
         self.init(dimension: dimension, populationSize: populationSize, mirrored: mirrored)
+        guard assign(sums: sums) else { return nil }
+    }
+
+    /// Replaces every sum with `sums` (the layout of `sums`); false when the member counts are
+    /// out of range.
+    private mutating func assign(sums: [Int64]) -> Bool {
         let d = dimension
+        guard sums.count == 3 * d + 5 else { return false }
         weightedCounts = Array(sums[0 ..< d])
         squaredWeightedCounts = Array(sums[d ..< 2 * d])
         firstHalfWeightedCounts = Array(sums[2 * d ..< 3 * d])
@@ -186,9 +201,10 @@ public struct BitStatistics: Sendable, Equatable, Codable {
         squaredWeightSum = sums[3 * d + 1]
         firstHalfWeightSum = sums[3 * d + 2]
         guard sums[3 * d + 3] >= 0, sums[3 * d + 3] <= Int64(populationSize),
-              sums[3 * d + 4] >= 0, sums[3 * d + 4] <= sums[3 * d + 3] else { return nil }
+              sums[3 * d + 4] >= 0, sums[3 * d + 4] <= sums[3 * d + 3] else { return false }
         memberCount = Int(sums[3 * d + 3])
         firstHalfMemberCount = Int(sums[3 * d + 4])
+        return true
     }
 
     /// Adds another worker's statistics (for a disjoint member subset): exact and order-independent.
@@ -209,15 +225,16 @@ public struct BitStatistics: Sendable, Equatable, Codable {
     }
 
     /// Fills statistics for `members` (each at most once, any order) of generation `generation`
-    /// on `threads` threads: each member's bits from `genomes` where it holds them for this
-    /// generation, else regenerated from `distribution` (the sampling rule of
-    /// `BernoulliDistribution`), 64 members at a time. The per-bit sums are split by word ranges,
-    /// one per thread, so no thread shares a sum and nothing needs merging; the result is the
-    /// same for any `threads` and whatever `genomes` holds.
+    /// with `executor`'s threads: each member's bits from `sample` where it kept them, else drawn
+    /// again from `distribution` (the sampling rule of `BernoulliDistribution`), 64 members at a
+    /// time. The per-bit sums are split by word ranges, one per thread, so no thread shares a sum
+    /// and nothing needs merging; the result is the same for any executor and whatever `sample`
+    /// kept.
     public mutating func accumulate<Members: Collection<Int>>(
         members: Members, weights: [Int64], distribution: BernoulliDistribution,
-        generation: Int, seed: UInt64, mirrored: Bool, genomes: MemberGenomes<UInt64>? = nil, threads: Int = 1
+        generation: Int, seed: UInt64, mirrored: Bool, sample: PopulationSample<UInt64>? = nil, executor: Executor = .serial
     ) {
+        let threads = executor.threads
         precondition(weights.count == populationSize, "one weight per member is required")
         precondition(distribution.dimension == dimension, "the distribution has another dimension")
         let list = Array(members)
@@ -234,7 +251,7 @@ public struct BitStatistics: Sendable, Equatable, Codable {
                 var entries: [MemberBits] = []
                 var missing: [Int] = []
                 for k in batch {
-                    if let stored = genomes?.genome(member: k, generation: generation), stored.count >= wordCount,
+                    if sample?.generation == generation, let stored = sample?.kept(member: k), stored.count >= wordCount,
                        let base = stored.baseAddress {
                         entries.append(MemberBits(weight: weights[k], inFirstHalf: k < firstHalfEnd, bits: base))
                     } else {
@@ -264,16 +281,16 @@ public struct BitStatistics: Sendable, Equatable, Codable {
         }
     }
 
-    /// Statistics of the whole population, computed on `threads` threads; the result does not
-    /// depend on `threads`, nor on which members `genomes` holds (the others are regenerated).
+    /// Statistics of the whole population, computed on `threads` threads, every member drawn
+    /// again; the result does not depend on `threads`.
     public static func compute(
         weights: [Int64], distribution: BernoulliDistribution, generation: Int, seed: UInt64,
-        mirrored: Bool, threads: Int = 1, genomes: MemberGenomes<UInt64>? = nil
+        mirrored: Bool, threads: Int = 1
     ) -> BitStatistics {
         var s = BitStatistics(dimension: distribution.dimension, populationSize: weights.count, mirrored: mirrored)
         s.accumulate(
             members: 0..<weights.count, weights: weights, distribution: distribution, generation: generation,
-            seed: seed, mirrored: mirrored, genomes: genomes, threads: threads)
+            seed: seed, mirrored: mirrored, executor: Executor(threads: threads))
         return s
     }
 }

@@ -46,12 +46,70 @@ public struct GaussianESStrategy: SearchStrategy {
         public var adam: AdamMoments
     }
 
-    /// The ES gradient estimate of one generation.
-    public struct Statistics: Sendable, Equatable {
-        /// `(1/P) sum_p w_p eps_p,j`.
-        public var gradient: [Double]
+    /// The ES gradient estimate of one generation, or of some of its parameter ranges (a share).
+    ///
+    /// Shares are disjoint parameter ranges; each parameter's gradient is summed over all pairs
+    /// in pair order wherever it is computed, so merging shares copies values and is exact.
+    public struct Statistics: MergeableStatistics, Equatable {
+        /// `(1/P) sum_p w_p eps_p,j` for every parameter j (0 outside `covered`).
+        public private(set) var gradient: [Double]
         /// The pair weights `w_p`.
         public var pairWeights: [Double]
+        /// The parameter ranges computed, ascending, disjoint and not adjacent.
+        public private(set) var covered: [Range<Int>]
+
+        /// The gradient of `parameters` (values for that range), the others absent.
+        init(parameterCount: Int, parameters: Range<Int>, values: [Double], pairWeights: [Double]) {
+            precondition(values.count == parameters.count, "one value per parameter")
+            gradient = [Double](repeating: 0, count: parameterCount)
+            gradient.replaceSubrange(parameters, with: values)
+            self.pairWeights = pairWeights
+            covered = parameters.isEmpty ? [] : [parameters]
+        }
+
+        /// Whether every parameter's gradient is present.
+        public var isWhole: Bool { covered.reduce(0) { $0 + $1.count } == gradient.count }
+
+        /// Takes the other share's parameter ranges (which must not overlap these).
+        public mutating func merge(_ other: Statistics) {
+            precondition(other.gradient.count == gradient.count && other.pairWeights == pairWeights,
+                         "merging ES statistics of different generations")
+            for range in other.covered {
+                precondition(!covered.contains { $0.overlaps(range) }, "merging overlapping ES shares")
+                gradient.replaceSubrange(range, with: other.gradient[range])
+                covered.append(range)
+            }
+            // Adjacent ranges coalesce, so equal coverage compares equal however it was merged.
+            var ranges: [Range<Int>] = []
+            for range in covered.sorted(by: { $0.lowerBound < $1.lowerBound }) {
+                if let last = ranges.last, last.upperBound == range.lowerBound {
+                    ranges[ranges.count - 1] = last.lowerBound..<range.upperBound
+                } else {
+                    ranges.append(range)
+                }
+            }
+            covered = ranges
+        }
+
+        /// The gradient's bit patterns (0 outside `covered`; a parameter is non-zero in at most one
+        /// share, so the element-wise sum is the merged pattern), then the number of parameters
+        /// covered.
+        public var sums: [Int64] {
+            var out = [Int64](repeating: 0, count: gradient.count + 1)
+            for range in covered {
+                for j in range { out[j] = Int64(bitPattern: gradient[j].bitPattern) }
+            }
+            out[gradient.count] = Int64(covered.reduce(0) { $0 + $1.count })
+            return out
+        }
+
+        public func reduced(sums: [Int64]) -> Statistics? {
+            let n = gradient.count
+            guard sums.count == n + 1, sums[n] == Int64(n) else { return nil }
+            return Statistics(
+                parameterCount: n, parameters: 0..<n,
+                values: sums[0..<n].map { Double(bitPattern: UInt64(bitPattern: $0)) }, pairWeights: pairWeights)
+        }
     }
 
     public private(set) var state: State
@@ -108,6 +166,12 @@ public struct GaussianESStrategy: SearchStrategy {
         for j in 0..<state.mean.count { genome[j] = Float(state.mean[j]) }
     }
 
+    /// ES's statistics draw the noise of each parameter range again and never read member genomes
+    /// back, so its sample keeps none.
+    public func ask(keepingIn store: MemberGenomes<Float>?) -> PopulationSample<Float> {
+        PopulationSample(strategy: self, store: nil)
+    }
+
     /// The pair weights `w_p = u_{2p} - u_{2p+1}` from centered ranks over all members.
     public static func pairWeights(fitnesses: [Double]) -> [Double] {
         let u = FitnessShaping.centeredRanks(fitnesses)
@@ -130,20 +194,28 @@ public struct GaussianESStrategy: SearchStrategy {
         return sums.map { $0 * inverse }
     }
 
-    public func statistics(fitnesses: [Double], threads: Int = 1) -> Statistics {
+    /// The gradient of share `share`'s parameters (part r of P: `[r n / P, (r + 1) n / P)`),
+    /// computed with `executor`'s threads over sub-ranges; members are drawn again from their
+    /// streams (parameter j is Philox block j), so `sample` contributes only its generation.
+    public func statistics(
+        of sample: PopulationSample<Float>, fitnesses: [Double], share: StatisticsShare, executor: Executor
+    ) -> Statistics {
         precondition(fitnesses.count == state.populationSize, "one fitness per member is required")
+        precondition(sample.generation == generation, "the sample is of generation \(sample.generation), not \(generation)")
         let weights = Self.pairWeights(fitnesses: fitnesses)
         let n = state.mean.count
-        let parts = Swift.max(1, Swift.min(threads, n))
+        let lo = share.part * n / share.parts, count = (share.part + 1) * n / share.parts - lo
+        let parts = Swift.max(1, Swift.min(executor.threads, count))
         let me = self
         let pieces = Parallel.map(count: parts) { part in
-            me.gradient(parameters: (part * n / parts)..<((part + 1) * n / parts), pairWeights: weights)
+            me.gradient(parameters: (lo + part * count / parts)..<(lo + (part + 1) * count / parts), pairWeights: weights)
         }
-        return Statistics(gradient: Array(pieces.joined()), pairWeights: weights)
+        return Statistics(parameterCount: n, parameters: lo..<(lo + count), values: Array(pieces.joined()), pairWeights: weights)
     }
 
     public mutating func update(with statistics: Statistics) -> Diagnostics {
-        precondition(statistics.gradient.count == state.mean.count, "gradient has the wrong dimension")
+        precondition(statistics.gradient.count == state.mean.count && statistics.isWhole,
+                     "the statistics must hold the gradient of every parameter")
         let h = state.hyperparameters
         let direction = state.adam.step(gradient: statistics.gradient.map { -$0 })
         var stepSquared = 0.0

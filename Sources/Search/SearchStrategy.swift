@@ -34,13 +34,62 @@ public struct Diagnostics: Sendable, Equatable, Codable {
     public var names: [String] { entries.map(\.name) }
 }
 
+/// How many threads compute a piece of work (the statistics of a generation). Given once by
+/// whoever runs the search; no result depends on it.
+public struct Executor: Sendable, Equatable {
+    /// Threads to use, at least 1.
+    public let threads: Int
+
+    public init(threads: Int) {
+        precondition(threads >= 1, "an executor needs at least one thread")
+        self.threads = threads
+    }
+
+    /// One thread.
+    public static let serial = Executor(threads: 1)
+}
+
+/// Which share of a generation's statistics one of several cooperating processes computes:
+/// part `part` of `parts` (the strategy decides what a part is: members for the bit strategies,
+/// parameters for Gaussian ES).
+public struct StatisticsShare: Sendable, Equatable {
+    public let part: Int
+    public let parts: Int
+
+    public init(part: Int, of parts: Int) {
+        precondition(parts >= 1 && part >= 0 && part < parts, "part \(part) of \(parts)")
+        self.part = part
+        self.parts = parts
+    }
+
+    /// The whole statistics, on one process.
+    public static let whole = StatisticsShare(part: 0, of: 1)
+}
+
+/// Statistics that cooperating workers compute in parts and combine exactly.
+///
+/// Merging the parts of one split (`SearchStrategy.statistics(of:fitnesses:share:executor:)` for
+/// every part) gives the statistics of the whole population bit for bit, in any order. For
+/// processes the parts travel as `Int64` sums: the element-wise sum of the parts' `sums` is the
+/// `sums` of their merge (an exact all-reduce).
+public protocol MergeableStatistics: Sendable {
+    /// Adds another part's statistics.
+    mutating func merge(_ other: Self)
+    /// This part as `Int64` sums (see the protocol).
+    var sums: [Int64] { get }
+    /// Statistics shaped like `self` holding `sums` (the element-wise sum of all parts' `sums`),
+    /// or nil when `sums` does not describe a whole population of this shape.
+    func reduced(sums: [Int64]) -> Self?
+}
+
 /// An ask/tell search strategy whose whole state is one value.
 ///
-/// One generation: `sampleMember(k, into:)` for `k in 0..<populationSize` (any thread, any order,
-/// any process: a member is a pure function of the state and `k`), evaluate, then
-/// `tell(fitnesses:)`, which advances `state` (including the generation counter) and returns the
-/// generation's diagnostics. `state` is `Codable`; restoring it with `init(state:)` resumes the run
-/// bit-identically.
+/// One generation: `ask()` gives the generation's `PopulationSample`; workers `draw` members from
+/// it (any thread, any order, any process: a member is a pure function of the state and `k`) and
+/// evaluate them; then `statistics(of:fitnesses:)` on the sample and the fitnesses, and
+/// `update(with:)`, which advances `state` (including the generation counter) and returns the
+/// generation's diagnostics (`tell` does both). `state` is `Codable`; restoring it with
+/// `init(state:)` resumes the run bit-identically.
 public protocol SearchStrategy: Sendable {
     /// Everything the strategy needs to continue: hyperparameters, distribution, moments,
     /// generation counter, run seed.
@@ -48,7 +97,7 @@ public protocol SearchStrategy: Sendable {
     /// The element type of a genome (`UInt64` words of bits, or `Float` weights).
     associatedtype GenomeElement: BitwiseCopyable & Sendable
     /// Sufficient statistics of a population for the update; computable in parts and mergeable.
-    associatedtype Statistics: Sendable
+    associatedtype Statistics: MergeableStatistics
 
     /// The whole optimizer state.
     var state: State { get }
@@ -67,16 +116,18 @@ public protocol SearchStrategy: Sendable {
     /// Writes the deterministic policy (bits with rho > 0.5, or the mean weights).
     func mostLikely(into genome: UnsafeMutableBufferPointer<GenomeElement>)
 
-    /// The statistics of the current generation's population given its fitnesses (regenerates the
-    /// members on `threads` threads; the result does not depend on `threads`).
-    func statistics(fitnesses: [Double], threads: Int) -> Statistics
-    /// The same statistics, taking the members' genomes from `genomes` where it holds them for
-    /// the current generation instead of sampling them again (bit strategies; the default ignores
-    /// `genomes`). The result equals `statistics(fitnesses:threads:)` bit for bit.
-    func statistics(fitnesses: [Double], threads: Int, genomes: MemberGenomes<GenomeElement>?) -> Statistics
-    /// Whether `statistics(fitnesses:threads:genomes:)` uses stored genomes (so that keeping them
-    /// during the rollouts pays).
-    static var reusesMemberGenomes: Bool { get }
+    /// The current generation's sample: the workers draw members from it; with `store` it may
+    /// keep the drawn genomes there for the statistics (a strategy whose statistics never read
+    /// genomes back keeps none). The default keeps them.
+    func ask(keepingIn store: MemberGenomes<GenomeElement>?) -> PopulationSample<GenomeElement>
+
+    /// Share `share` of the statistics of the current generation: `sample` is what this process
+    /// drew of it (`ask()`), `fitnesses` holds all M fitnesses in member order. Merging every
+    /// share of a split gives the `.whole` statistics bit for bit; the result does not depend on
+    /// `executor`, nor on which genomes `sample` kept.
+    func statistics(
+        of sample: PopulationSample<GenomeElement>, fitnesses: [Double], share: StatisticsShare, executor: Executor
+    ) -> Statistics
     /// Steps the state with statistics of the current generation; returns the diagnostics.
     mutating func update(with statistics: Statistics) -> Diagnostics
 }
@@ -104,21 +155,30 @@ extension BitSearchStrategy {
         distribution.mostLikely(into: genome)
     }
 
-    /// The exact integer statistics of the current generation for `fitnesses` (member order),
-    /// regenerating the members on `threads` threads; identical for any thread count.
-    public func statistics(fitnesses: [Double], threads: Int = 1) -> BitStatistics {
-        statistics(fitnesses: fitnesses, threads: threads, genomes: nil)
-    }
-
-    /// The same, with member bits taken from `genomes` where it holds them for this generation.
-    public func statistics(fitnesses: [Double], threads: Int, genomes: MemberGenomes<UInt64>?) -> BitStatistics {
+    /// The exact integer statistics. The whole: every member, its bits taken from `sample` where
+    /// it kept them and drawn again from the same streams where not. A share of several: the
+    /// members `sample` kept (the members this process drew), or, when it keeps none, the
+    /// contiguous block `[part M / parts, (part + 1) M / parts)`, drawn again.
+    public func statistics(
+        of sample: PopulationSample<UInt64>, fitnesses: [Double], share: StatisticsShare, executor: Executor
+    ) -> BitStatistics {
         precondition(fitnesses.count == populationSize, "one fitness per member is required")
-        return BitStatistics.compute(
-            weights: FitnessShaping.integerWeights(fitnesses), distribution: distribution,
-            generation: generation, seed: seed, mirrored: isMirrored, threads: threads, genomes: genomes)
+        precondition(sample.generation == generation, "the sample is of generation \(sample.generation), not \(generation)")
+        let m = populationSize
+        let members: [Int]
+        if share.parts == 1 {
+            members = Array(0..<m)
+        } else if sample.keepsGenomes {
+            members = sample.keptMembers
+        } else {
+            members = Array((share.part * m / share.parts) ..< ((share.part + 1) * m / share.parts))
+        }
+        var statistics = emptyStatistics()
+        statistics.accumulate(
+            members: members, weights: FitnessShaping.integerWeights(fitnesses), distribution: distribution,
+            generation: generation, seed: seed, mirrored: isMirrored, sample: sample, executor: executor)
+        return statistics
     }
-
-    public static var reusesMemberGenomes: Bool { true }
 
     /// Empty statistics for the current generation, for workers that fill disjoint member subsets
     /// with `BitStatistics.add` (members they already hold) and `merge` them.
@@ -128,19 +188,36 @@ extension BitSearchStrategy {
 }
 
 extension SearchStrategy {
-    /// Default: no reuse; the statistics regenerate every member.
-    public func statistics(fitnesses: [Double], threads: Int, genomes: MemberGenomes<GenomeElement>?) -> Statistics {
-        statistics(fitnesses: fitnesses, threads: threads)
+    /// Default: the sample keeps the drawn genomes in `store`.
+    public func ask(keepingIn store: MemberGenomes<GenomeElement>?) -> PopulationSample<GenomeElement> {
+        PopulationSample(strategy: self, store: store)
     }
 
-    /// Default: genomes are not reused.
-    public static var reusesMemberGenomes: Bool { false }
+    /// A sample that keeps nothing (the statistics draw every member again).
+    public func ask() -> PopulationSample<GenomeElement> {
+        PopulationSample(strategy: self, store: nil)
+    }
 
-    /// Shapes `fitnesses` (one per member, member order), computes the statistics on `threads`
-    /// threads and steps the state. Equivalent to `update(with: statistics(fitnesses:threads:))`.
-    public mutating func tell(fitnesses: [Double], threads: Int = 1) -> Diagnostics {
+    /// The whole statistics of the current generation (`share: .whole`).
+    public func statistics(of sample: PopulationSample<GenomeElement>, fitnesses: [Double], executor: Executor = .serial) -> Statistics {
+        statistics(of: sample, fitnesses: fitnesses, share: .whole, executor: executor)
+    }
+
+    /// The whole statistics for `fitnesses`, every member drawn again (a sample that keeps nothing).
+    public func statistics(fitnesses: [Double], threads: Int = 1) -> Statistics {
+        statistics(of: ask(), fitnesses: fitnesses, executor: Executor(threads: threads))
+    }
+
+    /// Computes the statistics of `sample` with `fitnesses` (one per member, member order) and
+    /// steps the state: `update(with: statistics(of:fitnesses:executor:))`.
+    public mutating func tell(_ sample: PopulationSample<GenomeElement>, fitnesses: [Double], executor: Executor = .serial) -> Diagnostics {
         precondition(fitnesses.count == populationSize, "tell needs one fitness per member")
-        return update(with: statistics(fitnesses: fitnesses, threads: threads))
+        return update(with: statistics(of: sample, fitnesses: fitnesses, executor: executor))
+    }
+
+    /// `tell` with a sample that keeps nothing (every member drawn again for the statistics).
+    public mutating func tell(fitnesses: [Double], threads: Int = 1) -> Diagnostics {
+        tell(ask(), fitnesses: fitnesses, executor: Executor(threads: threads))
     }
 
     /// Member `k` as a new array.

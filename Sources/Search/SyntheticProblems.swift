@@ -118,20 +118,16 @@ public enum SyntheticRun {
         let genomes = MemberGenomes<UInt64>(members: m, genomeCount: words)
         for _ in 0..<generations {
             let t = strategy.generation
-            let current = strategy
-            genomes.begin(generation: t)
+            let sample = strategy.ask(keepingIn: genomes)
             let sampled = Parallel.map(count: parts) { part -> [Double] in
                 let lo = part * m / parts, hi = (part + 1) * m / parts
                 var member = [UInt64](repeating: 0, count: words)
                 return (lo..<hi).map { k in
-                    member.withUnsafeMutableBufferPointer { current.sampleMember(k, into: $0) }
-                    return member.withUnsafeBufferPointer { bits in
-                        genomes.store(member: k, genome: bits)
-                        return problem.fitness(bits, generation: t, member: k)
-                    }
+                    member.withUnsafeMutableBufferPointer { sample.draw(member: k, into: $0) }
+                    return member.withUnsafeBufferPointer { problem.fitness($0, generation: t, member: k) }
                 }
             }
-            let statistics = strategy.statistics(fitnesses: Array(sampled.joined()), threads: threads, genomes: genomes)
+            let statistics = strategy.statistics(of: sample, fitnesses: Array(sampled.joined()), executor: Executor(threads: threads))
             let diagnostics = strategy.update(with: statistics)
             let best = strategy.mostLikely()
             let value = best.withUnsafeBufferPointer { problem.value($0) }

@@ -76,7 +76,7 @@ extension PolicyEvaluation {
         let evaluator = try ThreadedPopulationEvaluator(threads: min(threads, episodes)) {
             let tally = OperationTally()
             tallies.append(tally)
-            return try PolicyWorker<SATRStrategy, CountingBitsetRolloutNetwork>(
+            return try PolicyWorker<CountingBitsetRolloutNetwork>(
                 task: spec, options: options, network: CountingBitsetRolloutNetwork(shape: shape, tally: tally),
                 genomeCount: shape.wordsPerMember)
         }

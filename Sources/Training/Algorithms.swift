@@ -5,8 +5,9 @@ import Spiking
 /// The update rules a training run can use: the registry of algorithms.
 ///
 /// Adding an algorithm: a strategy in `Search` whose `Hyperparameters` conform to
-/// `AlgorithmHyperparameters`, one case here and in `AlgorithmSettings` / `OptimizerState`, its
-/// run in `Trainer.run(settings:...)`, and its option group in the CLI (`satr/AlgorithmOptions`).
+/// `AlgorithmHyperparameters`, one case here and in `AlgorithmSettings` / `OptimizerState`, a
+/// `TrainableStrategy` conformance (its network, its start from a config) and its case in
+/// `Trainer.start`, and its option group in the CLI (`satr/AlgorithmOptions`).
 /// Adding a hyperparameter: a field (with its default and doc) in the algorithm's
 /// `Hyperparameters`, and one `@Option` in its option group; its JSON key, config-file parsing,
 /// checkpoint identity check and resume check all follow from the type.

@@ -10,7 +10,7 @@ import Search
 
 /// Seam for a distributed backend (the Cluster module's MPI driver; see docs/DISTRIBUTED.md).
 ///
-/// When several processes share one run, every process runs the same `TrainingRun` and calls
+/// When several processes share one run, every process runs the same `GenerationLoop` and calls
 /// ``evaluateAll(_:local:purpose:)`` at the same points with the same request (it is a collective).
 /// The distributor evaluates this process's share of the members with `local` and returns the
 /// outcomes of **all** members in request order, bit-identical to `local.evaluate(request)` on one
@@ -27,19 +27,19 @@ public protocol GenerationDistributor: AnyObject {
     ) throws -> [MemberOutcome]
 
     /// The optimizer's statistics of the current generation computed across the processes (each
-    /// process its share of the members, combined exactly), equal to
-    /// `strategy.statistics(fitnesses:threads:)`; or nil, and every process computes them itself.
-    /// A collective: every process calls it with the same arguments. `genomes` holds the
-    /// genomes of the members this process evaluated, if it kept them.
+    /// process its share, `StatisticsShare(part: rank, of: size)`, reduced exactly), equal to the
+    /// whole `strategy.statistics(of:fitnesses:)`; or nil, and every process computes them
+    /// itself. A collective: every process calls it with the same fitnesses. `sample` is what
+    /// this process drew of the generation.
     func statistics<S: SearchStrategy>(
-        of strategy: S, fitnesses: [Double], threads: Int, genomes: MemberGenomes<S.GenomeElement>?
+        of strategy: S, sample: PopulationSample<S.GenomeElement>, fitnesses: [Double], executor: Executor
     ) throws -> S.Statistics?
 }
 
 extension GenerationDistributor {
     /// Default: no shared statistics (every process computes them from all fitnesses).
     public func statistics<S: SearchStrategy>(
-        of strategy: S, fitnesses: [Double], threads: Int, genomes: MemberGenomes<S.GenomeElement>?
+        of strategy: S, sample: PopulationSample<S.GenomeElement>, fitnesses: [Double], executor: Executor
     ) throws -> S.Statistics? {
         nil
     }

@@ -189,7 +189,8 @@ public struct PolicyError: Error, CustomStringConvertible {
     static func invalid(_ message: String) -> PolicyError { PolicyError(description: message) }
 }
 
-/// Evaluating a saved policy (what `satr eval` calls).
+/// Evaluating a saved policy (what `satr eval` calls and what a training run's scheduled
+/// evaluations share): episodes of one fixed network, no search strategy involved.
 public enum PolicyEvaluation {
     /// Runs `episodes` episodes of `policy` on `threads` threads. Episode e uses the seeds of
     /// `evaluationEpisodeSeeds(runSeed: seed, generation: generation, episode: e)`; the result
@@ -202,28 +203,32 @@ public enum PolicyEvaluation {
         let spec = try TaskRegistry.spec(id: policy.task)
         switch policy.network {
         case .bitset:
-            let shape = try NetworkShape(observationSize: spec.observationSize, actionSize: spec.actionSize, neurons: policy.neurons)
-            let words = try policy.connectivityWords()
-            let evaluator = try ThreadedPopulationEvaluator(threads: min(threads, episodes)) {
-                try PolicyWorker<SATRStrategy, BitsetRolloutNetwork>(
-                    task: spec, options: options, network: BitsetRolloutNetwork(shape: shape), genomeCount: shape.wordsPerMember)
-            }
-            let outcomes = try evaluator.evaluate(GenerationRequest(
-                generation: generation, members: Array(0..<episodes), population: .fixed(genome: words, seed: seed),
-                normalization: policy.normalization))
-            return EvaluationSummary(generation: generation, returns: outcomes.map(\.fitness), lengths: outcomes.map(\.steps))
+            return try evaluate(
+                BitsetRolloutNetwork.self, shape: try policy.networkShape(), genome: try policy.connectivityWords(),
+                normalization: policy.normalization, spec: spec, episodes: episodes, seed: seed, generation: generation,
+                threads: threads, options: options)
         case .dense:
             let shape = try DenseSNNShape(observationSize: spec.observationSize, actionSize: spec.actionSize, neurons: policy.neurons)
-            let weights = try policy.denseWeights()
-            let evaluator = try ThreadedPopulationEvaluator(threads: min(threads, episodes)) {
-                try PolicyWorker<GaussianESStrategy, DenseRolloutNetwork>(
-                    task: spec, options: options, network: DenseRolloutNetwork(shape: shape), genomeCount: shape.parameterCount)
-            }
-            let outcomes = try evaluator.evaluate(GenerationRequest(
-                generation: generation, members: Array(0..<episodes), population: .fixed(genome: weights, seed: seed),
-                normalization: policy.normalization))
-            return EvaluationSummary(generation: generation, returns: outcomes.map(\.fitness), lengths: outcomes.map(\.steps))
+            return try evaluate(
+                DenseRolloutNetwork.self, shape: shape, genome: try policy.denseWeights(),
+                normalization: policy.normalization, spec: spec, episodes: episodes, seed: seed, generation: generation,
+                threads: threads, options: options)
         }
+    }
+
+    /// `episodes` episodes of the network of `shape` with `genome` (`RolloutSource.fixed`).
+    static func evaluate<N: SpikingPolicyNetwork>(
+        _ network: SpikingRolloutNetwork<N>.Type, shape: N.Shape, genome: [N.GenomeElement], normalization: FrozenNormalization,
+        spec: TaskSpec, episodes: Int, seed: UInt64, generation: Int, threads: Int, options: EnvironmentOptions
+    ) throws -> EvaluationSummary {
+        let evaluator = try ThreadedPopulationEvaluator(threads: min(threads, episodes)) {
+            try PolicyWorker(task: spec, options: options, network: SpikingRolloutNetwork<N>(shape: shape),
+                             genomeCount: N.genomeCount(of: shape))
+        }
+        let outcomes = try evaluator.evaluate(GenerationRequest(
+            generation: generation, members: Array(0..<episodes), population: .fixed(genome: genome, seed: seed),
+            normalization: normalization))
+        return EvaluationSummary(generation: generation, returns: outcomes.map(\.fitness), lengths: outcomes.map(\.steps))
     }
 }
 

@@ -46,7 +46,7 @@ public protocol MemberWorker: SendableMetatype {
 /// **Seam for distributed backends.** A distributed driver (MPI) gives each rank a disjoint subset
 /// of member indices, calls `PopulationEvaluating.evaluate(_:)` on each rank, all-gathers the
 /// outcomes into member order, and hands the full member-ordered array to
-/// `TrainingRun.finishGeneration(outcomes:...)`, exactly as the threaded single-process path does.
+/// `GenerationLoop.finishGeneration(outcomes:statistics:)`, exactly as the threaded single-process path does.
 public struct GenerationRequest<Population: Sendable>: Sendable {
     public var generation: Int
     public var members: [Int]

@@ -6,7 +6,7 @@ import Spiking
 /// A policy network the rollout loop can drive: load a genome, start an episode, map a normalized
 /// observation to y (before the clip).
 public protocol RolloutNetwork {
-    associatedtype GenomeElement: Sendable
+    associatedtype GenomeElement: BitwiseCopyable & Sendable
     /// Binds one member's genome (packed connection bits, or real weights).
     mutating func load(genome: UnsafeBufferPointer<GenomeElement>)
     /// Starts an episode with `v_n` drawn from `CounterStream(seed, generation, member,
@@ -16,71 +16,106 @@ public protocol RolloutNetwork {
     mutating func step(observation: UnsafeBufferPointer<Float>, output: UnsafeMutableBufferPointer<Float>)
 }
 
+/// A spiking network the training rollouts run: the bitset network (SATR, EC; its genome is the
+/// packed connection bits) or DenseSNN (Gaussian ES; real weights).
+public protocol SpikingPolicyNetwork {
+    /// The network's shape type.
+    associatedtype Shape: Sendable
+    /// The element type of its genome.
+    associatedtype GenomeElement: BitwiseCopyable & Sendable & Numeric
+    /// An unloaded network of `shape`.
+    init(shape: Shape)
+    /// N, the neurons.
+    var neuronCount: Int { get }
+    /// Binds a genome (`genomeCount(of:)` elements).
+    mutating func load(genome: UnsafeBufferPointer<GenomeElement>)
+    /// Sets the membrane potentials to `initialMembrane` and all other state to zero.
+    mutating func reset(initialMembrane: UnsafeBufferPointer<Float>)
+    /// One environment step: y (A values, before the clip) for the normalized observation.
+    mutating func step(observation: UnsafeBufferPointer<Float>, output: UnsafeMutableBufferPointer<Float>)
+    /// The genome elements of one network of `shape`.
+    static func genomeCount(of shape: Shape) -> Int
+    /// The shape of this network for `spec`'s sizes and `neurons` neurons.
+    static func shape(for spec: TaskSpec, neurons: Int) throws -> Shape
+    /// The policy file of the network of `shape` with `genome`.
+    static func policyFile(
+        spec: TaskSpec, shape: Shape, genome: [GenomeElement], normalization: FrozenNormalization,
+        training: PolicyFile.Provenance
+    ) -> PolicyFile
+}
+
+extension BitsetNetwork: SpikingPolicyNetwork {
+    public var neuronCount: Int { shape.neurons }
+    public mutating func load(genome: UnsafeBufferPointer<UInt64>) { load(connectivity: genome) }
+    public static func genomeCount(of shape: NetworkShape) -> Int { shape.wordsPerMember }
+    public static func shape(for spec: TaskSpec, neurons: Int) throws -> NetworkShape {
+        try NetworkShape(observationSize: spec.observationSize, actionSize: spec.actionSize, neurons: neurons)
+    }
+    public static func policyFile(
+        spec: TaskSpec, shape: NetworkShape, genome: [UInt64], normalization: FrozenNormalization, training: PolicyFile.Provenance
+    ) -> PolicyFile {
+        PolicyFile(spec: spec, shape: shape, words: genome, normalization: normalization, training: training)
+    }
+}
+
+extension DenseSNN: SpikingPolicyNetwork {
+    public var neuronCount: Int { shape.neurons }
+    public mutating func load(genome: UnsafeBufferPointer<Float>) { load(weights: genome) }
+    public static func genomeCount(of shape: DenseSNNShape) -> Int { shape.parameterCount }
+    public static func shape(for spec: TaskSpec, neurons: Int) throws -> DenseSNNShape {
+        try DenseSNNShape(observationSize: spec.observationSize, actionSize: spec.actionSize, neurons: neurons)
+    }
+    public static func policyFile(
+        spec: TaskSpec, shape: DenseSNNShape, genome: [Float], normalization: FrozenNormalization, training: PolicyFile.Provenance
+    ) -> PolicyFile {
+        PolicyFile(spec: spec, shape: shape, weights: genome, normalization: normalization, training: training)
+    }
+}
+
+/// A spiking network as the rollout loop drives it: episodes start from the initial membrane of
+/// docs/NETWORK.md ("State and its initialization").
+public struct SpikingRolloutNetwork<Network: SpikingPolicyNetwork>: RolloutNetwork {
+    public var network: Network
+    private var membrane: [Float]
+
+    public init(shape: Network.Shape) {
+        network = Network(shape: shape)
+        membrane = [Float](repeating: 0, count: network.neuronCount)
+    }
+
+    public mutating func load(genome: UnsafeBufferPointer<Network.GenomeElement>) {
+        network.load(genome: genome)
+    }
+
+    public mutating func startEpisode(seed: UInt64, generation: Int, member: Int) {
+        membrane.withUnsafeMutableBufferPointer {
+            NetworkConstants.writeInitialMembrane(into: $0, seed: seed, generation: generation, member: member)
+        }
+        membrane.withUnsafeBufferPointer { network.reset(initialMembrane: $0) }
+    }
+
+    public mutating func step(observation: UnsafeBufferPointer<Float>, output: UnsafeMutableBufferPointer<Float>) {
+        network.step(observation: observation, output: output)
+    }
+}
+
 /// The bitset network of one member (SATR and EC).
-public struct BitsetRolloutNetwork: RolloutNetwork {
-    public var network: BitsetNetwork
-    private var membrane: [Float]
-
-    public init(shape: NetworkShape) {
-        network = BitsetNetwork(shape: shape)
-        membrane = [Float](repeating: 0, count: shape.neurons)
-    }
-
-    public mutating func load(genome: UnsafeBufferPointer<UInt64>) {
-        network.load(connectivity: genome)
-    }
-
-    public mutating func startEpisode(seed: UInt64, generation: Int, member: Int) {
-        membrane.withUnsafeMutableBufferPointer {
-            NetworkConstants.writeInitialMembrane(into: $0, seed: seed, generation: generation, member: member)
-        }
-        membrane.withUnsafeBufferPointer { network.reset(initialMembrane: $0) }
-    }
-
-    public mutating func step(observation: UnsafeBufferPointer<Float>, output: UnsafeMutableBufferPointer<Float>) {
-        network.step(observation: observation, output: output)
-    }
-}
-
+public typealias BitsetRolloutNetwork = SpikingRolloutNetwork<BitsetNetwork>
 /// The DenseSNN baseline network (Gaussian ES).
-public struct DenseRolloutNetwork: RolloutNetwork {
-    public var network: DenseSNN
-    private var membrane: [Float]
+public typealias DenseRolloutNetwork = SpikingRolloutNetwork<DenseSNN>
 
-    public init(shape: DenseSNNShape) {
-        network = DenseSNN(shape: shape)
-        membrane = [Float](repeating: 0, count: shape.neurons)
-    }
-
-    public mutating func load(genome: UnsafeBufferPointer<Float>) {
-        network.load(weights: genome)
-    }
-
-    public mutating func startEpisode(seed: UInt64, generation: Int, member: Int) {
-        membrane.withUnsafeMutableBufferPointer {
-            NetworkConstants.writeInitialMembrane(into: $0, seed: seed, generation: generation, member: member)
-        }
-        membrane.withUnsafeBufferPointer { network.reset(initialMembrane: $0) }
-    }
-
-    public mutating func step(observation: UnsafeBufferPointer<Float>, output: UnsafeMutableBufferPointer<Float>) {
-        network.step(observation: observation, output: output)
-    }
-}
-
-/// What a worker rolls out: members of the current generation of a search strategy, or episodes
-/// of one fixed (deterministic) policy.
-public enum RolloutSource<Strategy: SearchStrategy>: Sendable where Strategy.GenomeElement: Sendable {
-    /// Member k of generation t: genome `strategy.sampleMember(k)`; network state from
+/// What a worker rolls out: members of a generation drawn from a search strategy's sample, or
+/// episodes of one fixed (deterministic) policy.
+public enum RolloutSource<Element: BitwiseCopyable & Sendable>: Sendable {
+    /// Member k of generation t: genome `sample.draw(member: k)` (which keeps it for the
+    /// statistics when the sample keeps genomes); network state from
     /// `(seed, t, k, .networkInitialState)`; reset noise seed `derivedSeed((seed, t, k, .resetNoise))`.
-    /// With `genomes`, the worker also stores the genome there (slot k) for the update's
-    /// statistics (`SearchStrategy.statistics(fitnesses:threads:genomes:)`).
-    case population(Strategy, seed: UInt64, genomes: MemberGenomes<Strategy.GenomeElement>? = nil)
+    case population(PopulationSample<Element>, seed: UInt64)
     /// Evaluation episode e of a fixed genome ("member" = episode e, "generation" = g): the
     /// episode's own seed is `s_e = derivedSeed((seed, g, e, .evaluation))`; the network state
     /// comes from `(s_e, 0, 0, .networkInitialState)` and the reset noise seed is
     /// `derivedSeed((s_e, 0, 0, .resetNoise))`.
-    case fixed(genome: [Strategy.GenomeElement], seed: UInt64)
+    case fixed(genome: [Element], seed: UInt64)
 }
 
 /// The evaluation seeds of a fixed policy's episode `episode` at generation `generation`
@@ -119,9 +154,8 @@ public struct ActionMap: Sendable, Equatable {
 /// truncated at the task's limit). If the simulation diverges (MuJoCo reports an unstable state,
 /// or an observation or reward is not finite), the episode ends there and the member's fitness is
 /// `-infinity`, so it ranks lowest (docs/SEARCH.md, "Fitness shaping"); the run goes on.
-public struct PolicyWorker<Strategy: SearchStrategy, Network: RolloutNetwork>: MemberWorker
-where Strategy.GenomeElement == Network.GenomeElement, Strategy.GenomeElement: Sendable & Numeric {
-    public typealias Population = RolloutSource<Strategy>
+public struct PolicyWorker<Network: RolloutNetwork>: MemberWorker where Network.GenomeElement: Numeric {
+    public typealias Population = RolloutSource<Network.GenomeElement>
 
     var environment: any Environment
     /// The environment of the deterministic evaluations (`RolloutSource.fixed`) when its options
@@ -131,7 +165,7 @@ where Strategy.GenomeElement == Network.GenomeElement, Strategy.GenomeElement: S
     let commonResets: Bool
     var network: Network
     let actionMap: ActionMap
-    var genome: [Strategy.GenomeElement]
+    var genome: [Network.GenomeElement]
     let buffers: EpisodeBuffers
 
     public init(
@@ -145,21 +179,18 @@ where Strategy.GenomeElement == Network.GenomeElement, Strategy.GenomeElement: S
         self.commonResets = commonResets
         self.network = network
         actionMap = ActionMap(low: task.actionLow, high: task.actionHigh)
-        genome = [Strategy.GenomeElement](repeating: 0, count: genomeCount)
+        genome = [Network.GenomeElement](repeating: 0, count: genomeCount)
         buffers = EpisodeBuffers(observationSize: task.observationSize, actionSize: task.actionSize)
     }
 
     public mutating func evaluate(
-        member: Int, generation: Int, population: RolloutSource<Strategy>, normalization: FrozenNormalization
+        member: Int, generation: Int, population: RolloutSource<Network.GenomeElement>, normalization: FrozenNormalization
     ) throws -> MemberOutcome {
         switch population {
-        case .population(let strategy, let seed, let genomes):
-            precondition(strategy.generation == generation, "the strategy is at generation \(strategy.generation), not \(generation)")
-            genome.withUnsafeMutableBufferPointer { strategy.sampleMember(member, into: $0) }
-            genome.withUnsafeBufferPointer { g in
-                network.load(genome: g)
-                genomes?.store(member: member, genome: g)
-            }
+        case .population(let sample, let seed):
+            precondition(sample.generation == generation, "the sample is of generation \(sample.generation), not \(generation)")
+            genome.withUnsafeMutableBufferPointer { sample.draw(member: member, into: $0) }
+            genome.withUnsafeBufferPointer { network.load(genome: $0) }
             network.startEpisode(seed: seed, generation: generation, member: member)
             let resetSeed = derivedSeed(StreamKey(seed: seed, generation: generation, member: commonResets ? 0 : member, purpose: .resetNoise))
             var training = environment  // a reference: the environments are classes

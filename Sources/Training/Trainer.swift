@@ -25,40 +25,13 @@ public enum Trainer {
         try config.validate()
         let spec = try TaskRegistry.spec(id: config.env)
         try config.validate(spec: spec)
-        let fm = FileManager.default
-        let primary = distributor?.isPrimary ?? true
-        for name in [RunFiles.checkpoint, RunFiles.metrics] where primary && fm.fileExists(atPath: directory.appendingPathComponent(name).path) {
-            throw StartError(description: "\(directory.path) already holds a training run (\(name) exists); continue it with `satr train --resume \(directory.path)` or choose another --out")
+        if distributor?.isPrimary ?? true {
+            let files = RunDirectory(url: directory)
+            try files.createForFreshRun()
+            try files.write(config: config)
         }
-        if primary {
-            do {
-                try fm.createDirectory(at: directory, withIntermediateDirectories: true)
-            } catch {
-                throw StartError(description: "cannot create the output directory \(directory.path): \(error.localizedDescription)")
-            }
-            try AtomicFile.write(try config.jsonData(), to: directory.appendingPathComponent(RunFiles.config))
-        }
-        let normalizer = ObservationNormalizer(size: spec.observationSize)
-        switch config.algorithm {
-        case .satr(let hyperparameters):
-            let shape = try NetworkShape(observationSize: spec.observationSize, actionSize: spec.actionSize, neurons: config.neurons)
-            let strategy = SATRStrategy(dimension: shape.parameterCount, populationSize: config.population, seed: config.seed,
-                                        hyperparameters: hyperparameters)
-            return try bitsetRun(config: config, spec: spec, shape: shape, directory: directory, strategy: strategy,
-                                 normalizer: normalizer, resuming: nil, distributor: distributor).run(progress: progress)
-        case .ec(let hyperparameters):
-            let shape = try NetworkShape(observationSize: spec.observationSize, actionSize: spec.actionSize, neurons: config.neurons)
-            let strategy = ECStrategy(dimension: shape.parameterCount, populationSize: config.population, seed: config.seed,
-                                      hyperparameters: hyperparameters)
-            return try bitsetRun(config: config, spec: spec, shape: shape, directory: directory, strategy: strategy,
-                                 normalizer: normalizer, resuming: nil, distributor: distributor).run(progress: progress)
-        case .es(let hyperparameters):
-            let shape = try DenseSNNShape(observationSize: spec.observationSize, actionSize: spec.actionSize, neurons: config.neurons)
-            let strategy = GaussianESStrategy(parameterCount: shape.parameterCount, populationSize: config.population, seed: config.seed,
-                                              hyperparameters: hyperparameters)
-            return try denseRun(config: config, spec: spec, shape: shape, directory: directory, strategy: strategy,
-                                normalizer: normalizer, resuming: nil, distributor: distributor).run(progress: progress)
-        }
+        return try start(config: config, spec: spec, directory: directory, resuming: nil, distributor: distributor)
+            .run(progress: progress)
     }
 
     /// Continues the run in `directory` from its checkpoint up to `generations` in total (or the
@@ -75,8 +48,9 @@ public enum Trainer {
         directory: URL, patch: [String: JSONTree], progress: ((ProgressReport) -> Void)? = nil,
         distributor: (any GenerationDistributor)? = nil
     ) throws -> TrainingResult {
-        let checkpointURL = directory.appendingPathComponent(RunFiles.checkpoint)
-        let checkpoint = try Checkpoint.read(from: checkpointURL)
+        let files = RunDirectory(url: directory)
+        let checkpointURL = files.checkpointURL
+        let checkpoint = try files.readCheckpoint()
         let spec: TaskSpec
         do { spec = try TaskRegistry.spec(id: checkpoint.task) } catch {
             throw CheckpointError.corrupt(path: checkpointURL.path, reason: "its task \(checkpoint.task) is unknown to this build")
@@ -87,10 +61,9 @@ public enum Trainer {
                                            requested: "\(spec.observationSize)/\(spec.actionSize) (\(spec.id) in this build)")
         }
         // The directory's config must describe the same run as its checkpoint.
-        let configURL = directory.appendingPathComponent(RunFiles.config)
         var directoryLayer: [String: JSONTree] = [:]
-        if FileManager.default.fileExists(atPath: configURL.path) {
-            directoryLayer = try TrainingConfig.layer(contentsOf: configURL)
+        if let layer = try files.configLayer() {
+            directoryLayer = layer
             try checkpoint.checkMatches(try TrainingConfig.resolve(layers: [directoryLayer]), path: checkpointURL.path)
         }
         // Explicit settings must match too, except the budget and the thread count, which come
@@ -115,64 +88,55 @@ public enum Trainer {
 
         // All checks passed: now the directory may change.
         if distributor?.isPrimary ?? true {
-            try MetricsWriter.truncate(directory.appendingPathComponent(RunFiles.metrics), keepingGenerationsThrough: checkpoint.generation)
-            try AtomicFile.write(try config.jsonData(), to: configURL)
+            try files.truncateMetrics(keepingGenerationsThrough: checkpoint.generation)
+            try files.write(config: config)
         }
-        let normalizer = checkpoint.normalizer
-        switch checkpoint.optimizer {
-        case .satr(let state):
-            let shape = try NetworkShape(observationSize: spec.observationSize, actionSize: spec.actionSize, neurons: config.neurons)
-            return try bitsetRun(config: config, spec: spec, shape: shape, directory: directory, strategy: SATRStrategy(state: state),
-                                 normalizer: normalizer, resuming: checkpoint, distributor: distributor).run(progress: progress)
-        case .ec(let state):
-            let shape = try NetworkShape(observationSize: spec.observationSize, actionSize: spec.actionSize, neurons: config.neurons)
-            return try bitsetRun(config: config, spec: spec, shape: shape, directory: directory, strategy: ECStrategy(state: state),
-                                 normalizer: normalizer, resuming: checkpoint, distributor: distributor).run(progress: progress)
-        case .es(let state):
-            let shape = try DenseSNNShape(observationSize: spec.observationSize, actionSize: spec.actionSize, neurons: config.neurons)
-            return try denseRun(config: config, spec: spec, shape: shape, directory: directory, strategy: GaussianESStrategy(state: state),
-                                normalizer: normalizer, resuming: checkpoint, distributor: distributor).run(progress: progress)
+        return try start(config: config, spec: spec, directory: directory, resuming: checkpoint, distributor: distributor)
+            .run(progress: progress)
+    }
+
+    /// The run of `config` (fresh, or continuing `checkpoint`), with the strategy of its algorithm:
+    /// the one place an algorithm picks its strategy type.
+    static func start(
+        config: TrainingConfig, spec: TaskSpec, directory: URL, resuming checkpoint: Checkpoint?,
+        distributor: (any GenerationDistributor)?
+    ) throws -> any StartedRun {
+        switch config.algo {
+        case .satr: return try run(SATRStrategy.self, config: config, spec: spec, directory: directory, resuming: checkpoint, distributor: distributor)
+        case .ec: return try run(ECStrategy.self, config: config, spec: spec, directory: directory, resuming: checkpoint, distributor: distributor)
+        case .es: return try run(GaussianESStrategy.self, config: config, spec: spec, directory: directory, resuming: checkpoint, distributor: distributor)
         }
     }
 
-    /// A run of a bit strategy; `checkpoint` (a resumed run's) supplies the counters, the
-    /// evaluations and the wall-clock offset, nil starts them at zero.
-    static func bitsetRun<S: CheckpointableStrategy>(
-        config: TrainingConfig, spec: TaskSpec, shape: NetworkShape, directory: URL, strategy: S,
-        normalizer: ObservationNormalizer, resuming checkpoint: Checkpoint?,
+    /// The run of strategy type `S`: its state from `checkpoint` (which also supplies the
+    /// counters, the evaluations and the wall-clock offset), or fresh from `config`.
+    static func run<S: TrainableStrategy>(
+        _ type: S.Type, config: TrainingConfig, spec: TaskSpec, directory: URL, resuming checkpoint: Checkpoint?,
         distributor: (any GenerationDistributor)? = nil
-    ) throws -> TrainingRun<S, BitsetRolloutNetwork> where S.GenomeElement == UInt64 {
-        try TrainingRun<S, BitsetRolloutNetwork>(
-            config: config, spec: spec, directory: directory, isPrimary: distributor?.isPrimary ?? true,
-            strategy: strategy, normalizer: normalizer,
-            envSteps: checkpoint?.envSteps ?? 0, episodes: checkpoint?.episodes ?? 0,
-            lastEvaluation: checkpoint?.lastEvaluation, bestEvaluation: checkpoint?.bestEvaluation,
-            wallOffset: checkpoint?.wallSeconds ?? 0,
-            makeNetwork: { BitsetRolloutNetwork(shape: shape) },
-            makePolicy: { strategy, normalization, spec in
-                let words = strategy.mostLikely()
-                return { PolicyFile(spec: spec, shape: shape, words: words, normalization: normalization, training: $0) }
-            },
-            distributor: distributor)
-    }
-
-    /// A run of Gaussian ES on DenseSNN; `checkpoint` as in `bitsetRun`.
-    static func denseRun(
-        config: TrainingConfig, spec: TaskSpec, shape: DenseSNNShape, directory: URL, strategy: GaussianESStrategy,
-        normalizer: ObservationNormalizer, resuming checkpoint: Checkpoint?,
-        distributor: (any GenerationDistributor)? = nil
-    ) throws -> TrainingRun<GaussianESStrategy, DenseRolloutNetwork> {
-        try TrainingRun<GaussianESStrategy, DenseRolloutNetwork>(
-            config: config, spec: spec, directory: directory, isPrimary: distributor?.isPrimary ?? true,
-            strategy: strategy, normalizer: normalizer,
-            envSteps: checkpoint?.envSteps ?? 0, episodes: checkpoint?.episodes ?? 0,
-            lastEvaluation: checkpoint?.lastEvaluation, bestEvaluation: checkpoint?.bestEvaluation,
-            wallOffset: checkpoint?.wallSeconds ?? 0,
-            makeNetwork: { DenseRolloutNetwork(shape: shape) },
-            makePolicy: { strategy, normalization, spec in
-                let weights = strategy.mostLikely()
-                return { PolicyFile(spec: spec, shape: shape, weights: weights, normalization: normalization, training: $0) }
-            },
-            distributor: distributor)
+    ) throws -> TrainingRun<S> {
+        let shape = try S.Network.shape(for: spec, neurons: config.neurons)
+        let strategy: S
+        if let checkpoint {
+            guard let state = S.unwrap(checkpoint.optimizer) else {
+                throw CheckpointError.mismatch(path: RunDirectory(url: directory).checkpointURL.path, field: "algo",
+                                               checkpoint: checkpoint.optimizer.algorithm.rawValue, requested: config.algo.rawValue)
+            }
+            strategy = S(state: state)
+        } else {
+            guard let fresh = S(config: config, shape: shape) else {
+                throw StartError(description: "internal error: \(S.self) cannot run algorithm \(config.algo.rawValue)")
+            }
+            strategy = fresh
+        }
+        return try TrainingRun(config: config, spec: spec, shape: shape, directory: directory, strategy: strategy,
+                               normalizer: checkpoint?.normalizer ?? ObservationNormalizer(size: spec.observationSize),
+                               resuming: checkpoint, distributor: distributor)
     }
 }
+
+/// A training run of any strategy, ready to run.
+protocol StartedRun {
+    func run(progress: ((ProgressReport) -> Void)?) throws -> TrainingResult
+}
+
+extension TrainingRun: StartedRun {}

@@ -22,7 +22,7 @@ extension Train {
         if let resume {
             directory = URL(fileURLWithPath: resume)
         } else {
-            let config = try freshConfig()
+            let config = try self.freshConfig()
             directory = URL(fileURLWithPath: out ?? "runs/\(config.env)-\(config.algo.rawValue)-s\(config.seed)")
             startConfig = config
         }

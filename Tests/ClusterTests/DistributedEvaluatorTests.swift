@@ -102,7 +102,7 @@ final class DistributedStatisticsTests: XCTestCase {
             let reference = strategy.statistics(fitnesses: fitnesses, threads: 1)
             for p in 2...3 {
                 let results = try runRanks(p) { group -> BitStatistics? in
-                    try ClusterDistributor(group: group).statistics(of: strategy, fitnesses: fitnesses, threads: 2, genomes: nil)
+                    try Self.distributedStatistics(strategy, group: group, fitnesses: fitnesses, keep: nil)
                 }
                 for (r, got) in results.enumerated() {
                     XCTAssertEqual(got, reference, "\(type(of: strategy)) P=\(p) rank \(r)")
@@ -110,12 +110,8 @@ final class DistributedStatisticsTests: XCTestCase {
                 // Each rank counts the members it evaluated (strided, as `evaluateAll` splits
                 // them) from the genomes it kept instead of a regenerated block.
                 let kept = try runRanks(p) { group -> BitStatistics? in
-                    let genomes = MemberGenomes<UInt64>(members: m, genomeCount: strategy.genomeCount)
-                    genomes.begin(generation: strategy.generation)
-                    for k in stride(from: group.rank, to: m, by: p) {
-                        strategy.sampleMember(k).withUnsafeBufferPointer { genomes.store(member: k, genome: $0) }
-                    }
-                    return try ClusterDistributor(group: group).statistics(of: strategy, fitnesses: fitnesses, threads: 2, genomes: genomes)
+                    try Self.distributedStatistics(strategy, group: group, fitnesses: fitnesses,
+                                                   keep: Array(stride(from: group.rank, to: m, by: p)))
                 }
                 for (r, got) in kept.enumerated() {
                     XCTAssertEqual(got, reference, "kept genomes, \(type(of: strategy)) P=\(p) rank \(r)")
@@ -123,9 +119,29 @@ final class DistributedStatisticsTests: XCTestCase {
             }
         }
         // One rank: nothing to share.
-        let single = try ClusterDistributor(group: SingleProcessGroup())
-            .statistics(of: strategies[0], fitnesses: fitnesses, threads: 1, genomes: nil)
+        let single = try Self.distributedStatistics(strategies[0], group: SingleProcessGroup(), fitnesses: fitnesses, keep: nil)
         XCTAssertNil(single)
+        // Gaussian ES: parameter blocks, reduced through their bit patterns.
+        let es = GaussianESStrategy(parameterCount: 53, populationSize: m, seed: 2)
+        let esReference = es.statistics(fitnesses: fitnesses, threads: 1)
+        for p in 2...3 {
+            let results = try runRanks(p) { group -> GaussianESStrategy.Statistics? in
+                try ClusterDistributor(group: group).statistics(of: es, sample: es.ask(), fitnesses: fitnesses, executor: Executor(threads: 2))
+            }
+            for (r, got) in results.enumerated() { XCTAssertEqual(got, esReference, "ES P=\(p) rank \(r)") }
+        }
+    }
+
+    /// `ClusterDistributor.statistics` for `strategy` on `group`, the sample keeping the genomes
+    /// of `keep` (nil: keeping none).
+    static func distributedStatistics<S: BitSearchStrategy>(
+        _ strategy: S, group: any ProcessGroup, fitnesses: [Double], keep: [Int]?
+    ) throws -> BitStatistics? {
+        let sample = keep == nil ? strategy.ask()
+            : strategy.ask(keepingIn: MemberGenomes<UInt64>(members: strategy.populationSize, genomeCount: strategy.genomeCount))
+        var scratch = [UInt64](repeating: 0, count: strategy.genomeCount)
+        for k in keep ?? [] { scratch.withUnsafeMutableBufferPointer { sample.draw(member: k, into: $0) } }
+        return try ClusterDistributor(group: group).statistics(of: strategy, sample: sample, fitnesses: fitnesses, executor: Executor(threads: 2))
     }
 
     func testSumsRoundTripAndRejectBadShapes() {

@@ -82,23 +82,57 @@ final class StatisticsTests: XCTestCase {
         let f = fitnesses(m, seed: 8)
         let reference = strategy.statistics(fitnesses: f, threads: 1)
         let genomes = MemberGenomes<UInt64>(members: m, genomeCount: strategy.genomeCount)
-        XCTAssertEqual(strategy.statistics(fitnesses: f, threads: 2, genomes: genomes), reference, "empty store")
-        genomes.begin(generation: strategy.generation)
+        let sample = strategy.ask(keepingIn: genomes)
+        XCTAssertEqual(strategy.statistics(of: sample, fitnesses: f, executor: Executor(threads: 2)), reference, "nothing kept")
+        var scratch = [UInt64](repeating: 0, count: strategy.genomeCount)
         for k in stride(from: 1, to: m, by: 3) {
-            strategy.sampleMember(k).withUnsafeBufferPointer { genomes.store(member: k, genome: $0) }
+            scratch.withUnsafeMutableBufferPointer { sample.draw(member: k, into: $0) }
         }
-        XCTAssertEqual(genomes.storedMembers(generation: strategy.generation), [1, 4, 7, 10])
-        XCTAssertEqual(strategy.statistics(fitnesses: f, threads: 3, genomes: genomes), reference, "some members stored")
+        XCTAssertEqual(sample.keptMembers, [1, 4, 7, 10])
+        XCTAssertEqual(strategy.statistics(of: sample, fitnesses: f, executor: Executor(threads: 3)), reference, "some members kept")
         for k in 0..<m {
-            strategy.sampleMember(k).withUnsafeBufferPointer { genomes.store(member: k, genome: $0) }
+            scratch.withUnsafeMutableBufferPointer { sample.draw(member: k, into: $0) }
         }
-        XCTAssertEqual(strategy.statistics(fitnesses: f, threads: 2, genomes: genomes), reference, "all members stored")
+        XCTAssertEqual(strategy.statistics(of: sample, fitnesses: f, executor: Executor(threads: 2)), reference, "all members kept")
         // Genomes of another generation are never used: garbage stored under generation 0.
         genomes.begin(generation: 0)
         let garbage = [UInt64](repeating: 0xDEAD_BEEF, count: strategy.genomeCount)
         for k in 0..<m { garbage.withUnsafeBufferPointer { genomes.store(member: k, genome: $0) } }
-        XCTAssertNil(genomes.genome(member: 0, generation: strategy.generation))
-        XCTAssertEqual(strategy.statistics(fitnesses: f, threads: 1, genomes: genomes), reference, "stale store")
+        XCTAssertNil(sample.kept(member: 0))
+        XCTAssertEqual(strategy.statistics(of: sample, fitnesses: f, executor: .serial), reference, "stale store")
+        // Shares of several parts merge to the whole: two processes' kept members (even, odd), or
+        // three regenerated blocks.
+        var halves: BitStatistics? = nil
+        for part in 0..<2 {
+            let kept = strategy.ask(keepingIn: MemberGenomes<UInt64>(members: m, genomeCount: strategy.genomeCount))
+            for k in stride(from: part, to: m, by: 2) { scratch.withUnsafeMutableBufferPointer { kept.draw(member: k, into: $0) } }
+            let share = strategy.statistics(of: kept, fitnesses: f, share: StatisticsShare(part: part, of: 2), executor: .serial)
+            if halves == nil { halves = share } else { halves?.merge(share) }
+        }
+        XCTAssertEqual(halves, reference, "kept members of two processes merged")
+        halves = strategy.statistics(of: strategy.ask(), fitnesses: f, share: StatisticsShare(part: 0, of: 3), executor: .serial)
+        for part in 1..<3 {
+            halves?.merge(strategy.statistics(of: strategy.ask(), fitnesses: f, share: StatisticsShare(part: part, of: 3), executor: .serial))
+        }
+        XCTAssertEqual(halves, reference, "three blocks merged")
+    }
+
+    /// Gaussian ES statistics split by parameter blocks merge (or reduce through their sums) to
+    /// the whole statistics bit for bit, for any executor.
+    func testGaussianESSharesMergeExactly() {
+        var es = GaussianESStrategy(parameterCount: 37, populationSize: 8, seed: 3)
+        _ = es.tell(fitnesses: fitnesses(8, seed: 1))
+        let f = fitnesses(8, seed: 2)
+        let whole = es.statistics(of: es.ask(), fitnesses: f, executor: Executor(threads: 3))
+        XCTAssertEqual(es.statistics(fitnesses: f, threads: 1), whole)
+        let parts = (0..<4).map { es.statistics(of: es.ask(), fitnesses: f, share: StatisticsShare(part: $0, of: 4), executor: Executor(threads: 2)) }
+        var merged = parts[2]
+        for i in [0, 3, 1] { merged.merge(parts[i]) }
+        XCTAssertEqual(merged, whole)
+        var sums = [Int64](repeating: 0, count: 38)
+        for part in parts { for (i, v) in part.sums.enumerated() { sums[i] &+= v } }
+        XCTAssertEqual(parts[0].reduced(sums: sums), whole)
+        XCTAssertNil(parts[0].reduced(sums: parts[0].sums), "one share does not cover every parameter")
     }
 
     /// `PackedDoubles` round-trips every value bit for bit and still reads plain number arrays.

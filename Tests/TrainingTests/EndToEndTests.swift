@@ -159,17 +159,15 @@ final class EndToEndTrainingTests: XCTestCase {
     func testDivergedMemberRanksLowestAndIsCounted() throws {
         let config = try Self.tinyConfig(generations: 2, threads: 2)
         let spec = try TaskRegistry.spec(id: config.env)
-        let shape = try NetworkShape(observationSize: spec.observationSize, actionSize: spec.actionSize, neurons: config.neurons)
-        let strategy = SATRStrategy(dimension: shape.parameterCount, populationSize: config.population, seed: config.seed,
-                                    hyperparameters: .init(trustRadius: 0.1))
         let dir = root.appendingPathComponent("diverged")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        let run = try Trainer.bitsetRun(config: config, spec: spec, shape: shape, directory: dir, strategy: strategy,
-                                        normalizer: ObservationNormalizer(size: spec.observationSize), resuming: nil)
-        var outcomes = try run.evaluator.evaluate(run.generationRequest(members: Array(0..<config.population)))
+        let run = try Trainer.run(SATRStrategy.self, config: config, spec: spec, directory: dir, resuming: nil)
+        var outcomes = try run.loop.evaluator.evaluate(run.loop.request(members: Array(0..<config.population)))
         outcomes[3].fitness = -.infinity
         outcomes[3].diverged = true
-        let record = try run.finishGeneration(outcomes: outcomes)
+        let step = try run.loop.finishGeneration(outcomes: outcomes)
+        XCTAssertEqual(step.fitness.nonfiniteMembers, 1)
+        let record = try run.record(step).metricsRecord
         let fields = Dictionary(uniqueKeysWithValues: record.fields)
         XCTAssertEqual(fields["nonfinite_members"], .int(1))
         guard case .double(let mean)? = fields["fitness_mean"], case .double(let minimum)? = fields["fitness_min"] else {
@@ -177,7 +175,7 @@ final class EndToEndTrainingTests: XCTestCase {
         }
         XCTAssertTrue(mean.isFinite && minimum.isFinite, record.line)
         XCTAssertEqual(run.generation, 1)
-        XCTAssertTrue(run.strategy.distribution.probabilities.allSatisfy(\.isFinite))
+        XCTAssertTrue(run.loop.strategy.distribution.probabilities.allSatisfy(\.isFinite))
     }
 
     // MARK: Refusals

@@ -235,15 +235,15 @@ final class TrainingComponentTests: XCTestCase {
         let spec = try TaskRegistry.spec(id: "Hopper-v5")
         let shape = try NetworkShape(observationSize: spec.observationSize, actionSize: spec.actionSize, neurons: 64)
         let strategy = ECStrategy(dimension: shape.parameterCount, populationSize: 4, seed: 2)
-        typealias Worker = PolicyWorker<ECStrategy, BitsetRolloutNetwork>
+        typealias Worker = PolicyWorker<BitsetRolloutNetwork>
         var noBonus = try Worker(task: spec, options: EnvironmentOptions(healthyReward: 0), evaluationOptions: EnvironmentOptions(),
                                  network: BitsetRolloutNetwork(shape: shape), genomeCount: shape.wordsPerMember)
         var standard = try Worker(task: spec, options: EnvironmentOptions(), network: BitsetRolloutNetwork(shape: shape),
                                   genomeCount: shape.wordsPerMember)
         let normalization = FrozenNormalization.identity(size: spec.observationSize)
         for member in 0..<4 {
-            let a = try noBonus.evaluate(member: member, generation: 0, population: .population(strategy, seed: 2), normalization: normalization)
-            let b = try standard.evaluate(member: member, generation: 0, population: .population(strategy, seed: 2), normalization: normalization)
+            let a = try noBonus.evaluate(member: member, generation: 0, population: .population(strategy.ask(), seed: 2), normalization: normalization)
+            let b = try standard.evaluate(member: member, generation: 0, population: .population(strategy.ask(), seed: 2), normalization: normalization)
             XCTAssertEqual(a.steps, b.steps)
             let healthySteps = Double(b.steps < 1000 ? b.steps - 1 : b.steps)
             XCTAssertEqual(b.fitness - a.fitness, healthySteps, accuracy: 1e-9)
