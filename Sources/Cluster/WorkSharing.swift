@@ -86,7 +86,7 @@ public protocol PendingReceive: AnyObject {
 extension PendingReceive {
     /// Polls ``test()`` with sleeps growing from 10 microseconds to `maxPause` microseconds (a
     /// waiting rank must not burn the core that the ranks it waits for need).
-    func wait(maxPause: UInt32 = 200) throws -> [UInt8] {
+    public func wait(maxPause: UInt32 = 200) throws -> [UInt8] {
         var pause: UInt32 = 10
         while true {
             if let bytes = try test() { return bytes }
