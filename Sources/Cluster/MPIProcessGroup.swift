@@ -9,8 +9,10 @@ import Darwin
 /// The ranks of `MPI_COMM_WORLD` as a ``ProcessGroup`` (builds with the package trait `MPI`).
 ///
 /// MPI is initialized with `MPI_THREAD_SERIALIZED`: the collectives may be called from any thread
-/// but never from two threads at once (the training loop calls them from its driver thread only;
-/// its worker threads never touch MPI). The communicator's error handler is `MPI_ERRORS_RETURN`,
+/// but never from two threads at once. The training loop calls the collectives from its driver
+/// thread only; during the work hand-out (``ProcessGroup/shareWork(count:round:minimumChunk:_:)``)
+/// rank 0's driver thread alone sends and receives, and on the other ranks the worker thread that
+/// needs a chunk asks, under a lock, while the driver thread waits for the workers. The communicator's error handler is `MPI_ERRORS_RETURN`,
 /// so a failed peer or connection surfaces as a thrown ``ClusterError/mpi(call:code:message:rank:)``
 /// rather than as an abort inside the library.
 ///

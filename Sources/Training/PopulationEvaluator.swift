@@ -44,7 +44,8 @@ public protocol MemberWorker: SendableMetatype {
 /// The request "evaluate members `members` of generation `generation`": value inputs.
 ///
 /// **Seam for distributed backends.** A distributed driver (MPI) gives each rank a disjoint subset
-/// of member indices, calls `PopulationEvaluating.evaluate(_:)` on each rank, all-gathers the
+/// of member indices (handed out dynamically through a ``MemberSource``), calls
+/// `PopulationEvaluating.evaluate(_:positionsFrom:)` on each rank, all-gathers the
 /// outcomes into member order, and hands the full member-ordered array to
 /// `GenerationLoop.finishGeneration(outcomes:statistics:)`, exactly as the threaded single-process path does.
 public struct GenerationRequest<Population: Sendable>: Sendable {
