@@ -3,8 +3,10 @@
 # mpirun on this machine) on the same training configuration, alternating the two for ROUNDS
 # rounds, and prints one table row per run: wall seconds per generation, env steps/s, and for the
 # MPI runs the communication per generation (outcome gather + statistics all-reduce), the wait
-# for the slowest rank, the bytes each rank receives per generation and the communication share of
-# the generation's wall time. The results are bit-identical; only the times differ.
+# for the slowest rank, the bytes each rank receives per generation, and the communication and
+# wait shares of the generation's wall time (rank 0's communication.jsonl: wait = the barriers
+# before the outcome gather and before the statistics all-reduce). The results are bit-identical;
+# only the times differ.
 #
 # Usage: scripts/bench-mpi.sh [ROUNDS=2] [GENERATIONS=4] [ENV=Hopper-v5] [POPULATION=256] [CORES=2]
 # Needs: the MPI build (scripts/test-mpi.sh builds it into .build-mpi) and jq.
@@ -21,8 +23,8 @@ args=(--env "$env" --algo satr --population "$population" --neurons 256 --genera
       --eval-every 0 --eval-episodes 2 --checkpoint-every 1000 --quiet)
 
 echo "load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
-echo "| run | processes x threads | s / generation | env steps/s | communication s / gen | wait s / gen | bytes received / gen / rank | communication share |"
-echo "|---|---|---|---|---|---|---|---|"
+echo "| run | processes x threads | s / generation | env steps/s | communication s / gen | wait s / gen | bytes received / gen / rank | communication share | wait share |"
+echo "|---|---|---|---|---|---|---|---|---|"
 row() {  # row NAME LABEL DIR
     local dir=$3 last wall steps
     last=$(tail -1 "$dir/metrics.jsonl")
@@ -33,10 +35,10 @@ row() {  # row NAME LABEL DIR
             | ($p | map(.wall_gather_s + .wall_reduce_s) | add) as $comm
             | ($p | map(.wall_wait_s) | add) as $wait
             | ($p | map(.bytes_received + .bytes_reduced) | add) as $bytes
-            | "| \($name) | \($lab) | \($wall / $g * 100 | round / 100) | \($steps / $wall | round) | \($comm / $g * 1000 | round / 1000) | \($wait / $g * 100 | round / 100) | \($bytes / $g | round) | \($comm / $wall * 1000 | round / 10) % |"' \
+            | "| \($name) | \($lab) | \($wall / $g * 100 | round / 100) | \($steps / $wall | round) | \($comm / $g * 1000 | round / 1000) | \($wait / $g * 100 | round / 100) | \($bytes / $g | round) | \($comm / $wall * 1000 | round / 10) % | \($wait / $wall * 1000 | round / 10) % |"' \
             "$dir/communication.jsonl"
     else
-        echo "| $1 | $2 | $(jq -n "$wall / $generations * 100 | round / 100") | $(jq -n "$steps / $wall | round") | - | - | - | - |"
+        echo "| $1 | $2 | $(jq -n "$wall / $generations * 100 | round / 100") | $(jq -n "$steps / $wall | round") | - | - | - | - | - |"
     fi
 }
 for r in $(seq 1 "$rounds"); do

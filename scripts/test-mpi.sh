@@ -3,9 +3,10 @@
 # mpirun on this machine (localhost, --oversubscribe, so any core count works):
 #
 #   1. MPISelfTest on 1, 2 and 3 ranks: every collective the Cluster module uses, bit for bit,
-#      plus MPI_ERRORS_RETURN (failures come back as errors, not library aborts).
-#   2. A rank that dies (SIGKILL) while the others wait in a collective ends the job: non-zero
-#      status within seconds, no hang.
+#      point-to-point messages and the dynamic work hand-out (every position exactly once), plus
+#      MPI_ERRORS_RETURN (failures come back as errors, not library aborts).
+#   2. A rank that dies (SIGKILL) while the others wait in a collective, or while rank 0 hands out
+#      work (dynamic sharing, point to point), ends the job: non-zero status within seconds, no hang.
 #      A `satr train` rank that exits before initializing MPI ends the job with a message.
 #   3. Equivalence: `satr train` on a tiny InvertedPendulum-v5 configuration, threaded in one
 #      process and under `mpirun -np 1`, `-np 2`, `-np 3` (SATR; EC and ES with -np 2):
@@ -66,6 +67,19 @@ if [ "$status" -ne 0 ] && [ "$status" -ne 124 ]; then
     pass "job ended with status $status after ${elapsed}s"
 else
     fail "job with a dead rank: status $status (124 = hung until the timeout)"; cat "$work/die.out" >&2
+fi
+
+echo "== 2a. a rank killed while rank 0 hands out work (point to point) ends the job"
+set +e
+start=$(date +%s)
+timeout 120 "${mpirun_cmd[@]}" -np 3 "$bin/MPISelfTest" --die-rank 2 --in-work >"$work/die-work.out" 2>&1
+status=$?
+elapsed=$(( $(date +%s) - start ))
+set -e
+if [ "$status" -ne 0 ] && [ "$status" -ne 124 ] && grep -q "while sharing work" "$work/die-work.out"; then
+    pass "job ended with status $status after ${elapsed}s"
+else
+    fail "job with a rank dead during the work hand-out: status $status (124 = hung until the timeout)"; cat "$work/die-work.out" >&2
 fi
 
 echo "== 2b. a satr train rank that cannot start ends the job with a message"

@@ -33,6 +33,12 @@ public struct GenerationCommunication: Sendable, Equatable {
     /// Payload bytes of that all-reduce (sent = received: `8 (3d + 5)` for the bit strategies,
     /// `8 (n + 1)` for Gaussian ES).
     public var reduceBytes: Int = 0
+    /// The part of ``waitSeconds`` spent in the barrier before the statistics all-reduce (ranks
+    /// whose statistics shares differ in size: the bit strategies' shares are the members each
+    /// rank evaluated).
+    public var statisticsWaitSeconds: Double = 0
+    /// Chunks of members this rank took (dynamic sharing; 1 for the static split).
+    public var chunks: Int = 1
 
     /// `max / mean` of ``evaluationSecondsByRank``: 1 is a perfect balance.
     public var imbalance: Double {
@@ -42,11 +48,26 @@ public struct GenerationCommunication: Sendable, Equatable {
     }
 }
 
+/// How a ``ClusterDistributor`` splits a request's members among the ranks.
+public enum WorkSharing: Sendable, Equatable {
+    /// Chunks handed out as ranks ask for them (``ProcessGroup/shareWork(count:round:minimumChunk:_:)``,
+    /// chunk sizes ``ChunkSchedule``): a rank that finishes early takes more. The default.
+    case dynamic(minimumChunk: Int)
+    /// Rank r evaluates the positions ``MemberPartition/members(ofRank:)`` (`r, r + P, ...`): one
+    /// collective and no other message, but the ranks wait for the one with the longest episodes.
+    case `static`
+
+    /// Dynamic sharing with chunks down to one member.
+    public static let dynamic = WorkSharing.dynamic(minimumChunk: 1)
+}
+
 /// Shares every evaluation of a training run among the ranks of a ``ProcessGroup``: the
 /// `GenerationDistributor` that `Trainer.train(...distributor:)` and `Trainer.resume` accept.
 ///
-/// For a request with members `m_0 ... m_{n-1}`, rank r evaluates the positions
-/// ``MemberPartition/members(ofRank:)`` (`r, r + P, ...`) with its local (threaded) evaluator;
+/// For a request with members `m_0 ... m_{n-1}`, each rank evaluates the positions it takes from
+/// rank 0's hand-out (``WorkSharing/dynamic``: chunks of the ``ChunkSchedule`` to whichever rank
+/// asks first) or, with ``WorkSharing/static``, the positions ``MemberPartition/members(ofRank:)``
+/// (`r, r + P, ...`), with its local (threaded) evaluator;
 /// the outcomes are then all-gathered into request order, so **every rank returns the full,
 /// member-ordered array**, bit-identical to what one process evaluating all members returns
 /// (outcomes are pure functions of (seed, generation, member) and the frozen normalization; the
@@ -56,7 +77,8 @@ public struct GenerationCommunication: Sendable, Equatable {
 ///
 /// Per request the wire carries, per member, its fitness, steps, episode count, divergence flag
 /// and observation statistics (count, mean and M2 per observation component): `48 + 16 D` bytes
-/// for observations of D components, plus 8 bytes per rank.
+/// for observations of D components (plus its position, 8 bytes, when shared dynamically), plus
+/// 8 bytes per rank; dynamic sharing adds one request (8 bytes) and reply (24 bytes) per chunk.
 ///
 /// Rank 0 is the primary process (it writes the run directory).
 public final class ClusterDistributor: GenerationDistributor {
@@ -65,11 +87,53 @@ public final class ClusterDistributor: GenerationDistributor {
     /// One entry per ``evaluateAll(_:local:purpose:)`` call, oldest first.
     public private(set) var log: [GenerationCommunication] = []
 
-    public init(group: any ProcessGroup) { self.group = group }
+    /// How the members are split among the ranks.
+    public let sharing: WorkSharing
+    /// Requests shared so far (numbers the hand-out rounds; the same on every rank).
+    private var rounds = 0
+
+    public init(group: any ProcessGroup, sharing: WorkSharing = .dynamic) {
+        self.group = group
+        self.sharing = sharing
+    }
 
     public var isPrimary: Bool { group.isRoot }
 
     public func evaluateAll<E: PopulationEvaluating>(
+        _ request: GenerationRequest<E.Population>, local: E, purpose: EvaluationPurpose
+    ) throws -> [MemberOutcome] {
+        rounds += 1
+        guard case .dynamic(let minimumChunk) = sharing else {
+            return try evaluateStatically(request, local: local, purpose: purpose)
+        }
+        let n = request.members.count
+        let job = UncheckedSendable((local, request))
+        let (mine, report) = try group.shareWork(count: n, round: rounds, minimumChunk: minimumChunk) { source in
+            try job.value.0.evaluate(job.value.1, positionsFrom: source)
+        }
+
+        let before = group.traffic
+        let waitStart = ContinuousClock.now
+        try group.barrier()
+        let waitSeconds = report.waitSeconds + secondsSince(waitStart)
+        let gatherStart = ContinuousClock.now
+        let outcomes = try group.gatherPositioned(mine.map { ($0.position, $0.outcome) }, count: n)
+        let gatherSeconds = secondsSince(gatherStart)
+        let after = group.traffic
+        let byRank = try group.allGather(report.workSeconds)
+
+        log.append(GenerationCommunication(
+            generation: request.generation, purpose: purpose, members: n,
+            localMembers: mine.count, localSteps: mine.reduce(0) { $0 + $1.outcome.steps },
+            evaluationSeconds: report.workSeconds, waitSeconds: waitSeconds, gatherSeconds: gatherSeconds,
+            evaluationSecondsByRank: byRank,
+            bytesSent: after.bytesSent - before.bytesSent, bytesReceived: after.bytesReceived - before.bytesReceived,
+            chunks: report.chunks))
+        return outcomes
+    }
+
+    /// ``WorkSharing/static``: the strided partition.
+    private func evaluateStatically<E: PopulationEvaluating>(
         _ request: GenerationRequest<E.Population>, local: E, purpose: EvaluationPurpose
     ) throws -> [MemberOutcome] {
         let partition = try MemberPartition(memberCount: request.members.count, rankCount: group.size)
@@ -129,6 +193,7 @@ public final class ClusterDistributor: GenerationDistributor {
         if var last = log.popLast() {
             last.statisticsSeconds = statisticsSeconds
             last.waitSeconds += waitSeconds
+            last.statisticsWaitSeconds = waitSeconds
             last.reduceSeconds = reduceSeconds
             last.reduceBytes = sums.count * 8
             log.append(last)
@@ -148,9 +213,9 @@ public final class DistributedPopulationEvaluator<Local: PopulationEvaluating>: 
     /// The distributor that does the work.
     public let distributor: ClusterDistributor
 
-    public init(local: Local, group: any ProcessGroup) {
+    public init(local: Local, group: any ProcessGroup, sharing: WorkSharing = .dynamic) {
         self.local = local
-        self.distributor = ClusterDistributor(group: group)
+        self.distributor = ClusterDistributor(group: group, sharing: sharing)
     }
 
     /// One entry per ``evaluate(_:)`` call, oldest first.

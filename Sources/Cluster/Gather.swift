@@ -51,3 +51,49 @@ extension ProcessGroup {
         }
     }
 }
+
+extension ProcessGroup {
+    /// Gathers results that the ranks took dynamically (``shareWork(count:round:minimumChunk:_:)``)
+    /// into one array indexed by position: each rank passes its `(position, record)` pairs, and
+    /// every rank receives all `count` records, slot k holding the record of position k as its
+    /// evaluating rank encoded it (bit-identical). Each record travels with its position (8 bytes
+    /// more than ``gatherMembers(_:partition:)``, whose positions follow from the rank).
+    ///
+    /// Edge Cases: throws ``ClusterError/invalidArgument(_:)`` for a local position outside
+    /// `0 ..< count`, and ``ClusterError/protocolViolation(_:)`` when a position arrives twice or
+    /// not at all.
+    public func gatherPositioned<Record: MemberRecord>(
+        _ local: [(position: Int, record: Record)], count: Int
+    ) throws -> [Record] {
+        var writer = ByteWriter()
+        writer.write(local.count)
+        for (position, record) in local {
+            guard position >= 0, position < count else {
+                throw ClusterError.invalidArgument("rank \(rank) passed position \(position) of \(count)")
+            }
+            writer.write(position)
+            record.encode(to: &writer)
+        }
+        let parts = try allGather(bytes: writer.bytes)
+        var slots = [Record?](repeating: nil, count: count)
+        for (r, part) in parts.enumerated() {
+            var reader = ByteReader(part)
+            let n = try reader.readInt()
+            guard n >= 0, n <= count else { throw ClusterError.protocolViolation("rank \(r) sent \(n) results for \(count) positions") }
+            for _ in 0 ..< n {
+                let position = try reader.readInt()
+                guard position >= 0, position < count, slots[position] == nil else {
+                    throw ClusterError.protocolViolation("rank \(r) sent position \(position) of \(count), out of range or sent before")
+                }
+                slots[position] = try Record.decode(from: &reader)
+            }
+            guard reader.isAtEnd else {
+                throw ClusterError.protocolViolation("rank \(r) sent \(part.count - reader.offset) trailing bytes")
+            }
+        }
+        return try slots.enumerated().map { k, record in
+            guard let record else { throw ClusterError.protocolViolation("no result for position \(k)") }
+            return record
+        }
+    }
+}

@@ -9,8 +9,10 @@ import Darwin
 /// The ranks of `MPI_COMM_WORLD` as a ``ProcessGroup`` (builds with the package trait `MPI`).
 ///
 /// MPI is initialized with `MPI_THREAD_SERIALIZED`: the collectives may be called from any thread
-/// but never from two threads at once (the training loop calls them from its driver thread only;
-/// its worker threads never touch MPI). The communicator's error handler is `MPI_ERRORS_RETURN`,
+/// but never from two threads at once. The training loop calls the collectives from its driver
+/// thread only; during the work hand-out (``ProcessGroup/shareWork(count:round:minimumChunk:_:)``)
+/// rank 0's driver thread alone sends and receives, and on the other ranks the worker thread that
+/// needs a chunk asks, under a lock, while the driver thread waits for the workers. The communicator's error handler is `MPI_ERRORS_RETURN`,
 /// so a failed peer or connection surfaces as a thrown ``ClusterError/mpi(call:code:message:rank:)``
 /// rather than as an abort inside the library.
 ///
@@ -198,6 +200,32 @@ public final class MPIProcessGroup: ProcessGroup, @unchecked Sendable {
         return Array(received.prefix(values.count))
     }
 
+    public func send(_ bytes: [UInt8], to destination: Int, tag: Int) throws {
+        guard destination >= 0, destination < size, destination != rank else {
+            throw ClusterError.invalidArgument("send from rank \(rank) to rank \(destination) of \(size)")
+        }
+        guard bytes.count <= Int(Int32.max) else {
+            throw ClusterError.invalidArgument("send of \(bytes.count) bytes exceeds MPI's Int32 count")
+        }
+        try bytes.withUnsafeBytes { b in
+            try check("MPI_Send", MPI_Send(b.baseAddress, Int32(bytes.count), satr_mpi_byte(), Int32(destination), Int32(tag), comm))
+        }
+    }
+
+    public func receive(from source: Int, tag: Int, capacity: Int) throws -> any PendingReceive {
+        guard source >= 0, source < size, source != rank else {
+            throw ClusterError.invalidArgument("receive on rank \(rank) from rank \(source) of \(size)")
+        }
+        guard capacity >= 0, capacity <= Int(Int32.max) else {
+            throw ClusterError.invalidArgument("receive of \(capacity) bytes exceeds MPI's Int32 count")
+        }
+        let pending = MPIPendingReceive(capacity: capacity, rank: rank)
+        try check("MPI_Irecv", MPI_Irecv(
+            pending.buffer, Int32(capacity), satr_mpi_byte(), Int32(source), Int32(tag), comm, &pending.request))
+        pending.started = true
+        return pending
+    }
+
     public func abort(code: Int32, message: String) -> Never {
         writeToStandardError(message)
         if !finalized { MPI_Abort(comm, code) }
@@ -238,12 +266,52 @@ public final class MPIProcessGroup: ProcessGroup, @unchecked Sendable {
         throw ClusterError.mpi(call: call, code: code, message: Self.errorString(code), rank: rank)
     }
 
-    private static func errorString(_ code: Int32) -> String {
+    static func errorString(_ code: Int32) -> String {
         var buffer = [CChar](repeating: 0, count: Int(satr_mpi_max_error_string()) + 1)
         var length: Int32 = 0
         MPI_Error_string(code, &buffer, &length)
         let bytes = buffer.prefix(Int(max(0, length))).map { UInt8(bitPattern: $0) }
         return String(decoding: bytes, as: UTF8.self)
+    }
+}
+/// An `MPI_Irecv` in flight: its buffer and request. Polled with `MPI_Test` (which completes and
+/// frees the request once the message is there).
+final class MPIPendingReceive: PendingReceive {
+    let buffer: UnsafeMutableRawPointer
+    let capacity: Int
+    let rank: Int
+    var request: MPI_Request? = nil
+    var started = false
+    private var complete = false
+
+    init(capacity: Int, rank: Int) {
+        self.capacity = capacity
+        self.rank = rank
+        buffer = .allocate(byteCount: max(capacity, 1), alignment: 8)
+    }
+
+    deinit {
+        // A receive still in flight (only after an error, when the job is being ended) may yet
+        // write into the buffer: leave it allocated rather than risk that.
+        if complete || !started { buffer.deallocate() }
+    }
+
+    func test() throws -> [UInt8]? {
+        guard !complete else { throw ClusterError.invalidArgument("a completed receive was tested again") }
+        var done: Int32 = 0
+        var status = MPI_Status()
+        let code = MPI_Test(&request, &done, &status)
+        guard code == MPI_SUCCESS else {
+            throw ClusterError.mpi(call: "MPI_Test", code: code, message: MPIProcessGroup.errorString(code), rank: rank)
+        }
+        guard done != 0 else { return nil }
+        complete = true
+        var count: Int32 = 0
+        let countCode = MPI_Get_count(&status, satr_mpi_byte(), &count)
+        guard countCode == MPI_SUCCESS, count >= 0, Int(count) <= capacity else {
+            throw ClusterError.mpi(call: "MPI_Get_count", code: countCode, message: "received count \(count) of at most \(capacity)", rank: rank)
+        }
+        return Array(UnsafeRawBufferPointer(start: buffer, count: Int(count)))
     }
 }
 #endif

@@ -41,6 +41,21 @@ public protocol ProcessGroup: AnyObject {
     /// All ranks must pass the same count.
     func allReduceSum(_ values: [Int64]) throws -> [Int64]
 
+    /// Sends `bytes` to rank `destination` with message tag `tag` (point to point); returns once
+    /// the buffer may be reused. For small messages (the work hand-out's requests and replies).
+    ///
+    /// Edge Cases: `destination` outside `0 ..< size` or equal to `rank` throws
+    /// ``ClusterError/invalidArgument(_:)``.
+    func send(_ bytes: [UInt8], to destination: Int, tag: Int) throws
+
+    /// Starts receiving the next message of at most `capacity` bytes with tag `tag` from rank
+    /// `source` (messages between two ranks with one tag arrive in the order they were sent);
+    /// poll it with ``PendingReceive/test()``.
+    ///
+    /// Edge Cases: `source` outside `0 ..< size` or equal to `rank` throws
+    /// ``ClusterError/invalidArgument(_:)``.
+    func receive(from source: Int, tag: Int, capacity: Int) throws -> any PendingReceive
+
     /// Ends every process of the group with exit status `code`, after writing `message` to
     /// standard error. Used when one rank cannot continue and the others would otherwise wait
     /// forever in the next collective.

@@ -31,6 +31,16 @@ public final class SingleProcessGroup: ProcessGroup, @unchecked Sendable {
 
     public func allReduceSum(_ values: [Int64]) throws -> [Int64] { values }
 
+    /// A group of one has no peer to send to.
+    public func send(_ bytes: [UInt8], to destination: Int, tag: Int) throws {
+        throw ClusterError.invalidArgument("send to rank \(destination) in a group of 1")
+    }
+
+    /// A group of one has no peer to receive from.
+    public func receive(from source: Int, tag: Int, capacity: Int) throws -> any PendingReceive {
+        throw ClusterError.invalidArgument("receive from rank \(source) in a group of 1")
+    }
+
     public func abort(code: Int32, message: String) -> Never {
         writeToStandardError(message)
         exit(code)

@@ -16,7 +16,12 @@ public struct TrafficStatistics: Sendable, Equatable {
 /// Seconds elapsed since `start` on the monotonic clock.
 @inline(__always)
 func secondsSince(_ start: ContinuousClock.Instant) -> Double {
-    let d = ContinuousClock.now - start
+    seconds(ContinuousClock.now - start)
+}
+
+/// A duration in seconds.
+@inline(__always)
+func seconds(_ d: Duration) -> Double {
     let (s, atto) = d.components
     return Double(s) + Double(atto) * 1e-18
 }

@@ -3,8 +3,9 @@
 // that fails a check and exits with status 0 only when every check passed on every rank.
 //
 // `--die-rank R`: after the checks, rank R kills itself with SIGKILL while the other ranks wait in a
-// collective; the job must then end (non-zero status) instead of hanging. scripts/test-mpi.sh
-// runs both modes.
+// collective; the job must then end (non-zero status) instead of hanging. With `--in-work` as well,
+// rank R (> 0) dies while rank 0 hands out work (point-to-point requests, ProcessGroup.shareWork).
+// scripts/test-mpi.sh runs all three modes.
 import Cluster
 #if MPI
 import CMPI
@@ -107,6 +108,59 @@ func run() -> Int32 {
         var value: Int32 = 0
         let code = MPI_Bcast(&value, 1, satr_mpi_int32(), Int32(p + 5), satr_mpi_comm_world())
         expect(code != MPI_SUCCESS, "MPI_Bcast with an invalid root returned MPI_SUCCESS")
+
+        // Point to point: every other rank sends its rank to rank 0, which answers with its square.
+        if r == 0 {
+            for q in 1..<max(p, 1) {
+                let got = try group.receive(from: q, tag: 11, capacity: 8).wait()
+                expect(got == [UInt8(q), 0, 0, 0, 0, 0, 0, 0], "message from rank \(q): \(got)")
+                try group.send([UInt8(truncatingIfNeeded: q * q)], to: q, tag: 12)
+            }
+        } else {
+            let reply = try group.receive(from: 0, tag: 12, capacity: 8)
+            var w = ByteWriter()
+            w.write(r)
+            try group.send(w.bytes, to: 0, tag: 11)
+            expect(try reply.wait() == [UInt8(truncatingIfNeeded: r * r)], "reply from rank 0")
+        }
+        do {
+            _ = try group.send([1], to: r, tag: 1)
+            expect(false, "a send to oneself did not throw")
+        } catch ClusterError.invalidArgument {
+        }
+
+        // Dynamic work sharing, twice: every position exactly once over all ranks.
+        for round in 1...2 {
+            let count = 1000 * round
+            let (taken, report) = try group.shareWork(count: count, round: round) { source -> [Int64] in
+                var mine: [Int64] = []
+                while let chunk = try source.nextChunk() { mine += chunk.map { Int64($0) } }
+                return mine
+            }
+            let (sum, n) = (taken.reduce(0, +), Int64(taken.count))
+            let totals = try group.allReduceSum([sum, n, Int64(report.chunks)])
+            let chunks = try ChunkSchedule(count: count, rankCount: p).chunks.count
+            expect(totals == [Int64(count * (count - 1) / 2), Int64(count), Int64(chunks)],
+                   "shareWork round \(round): sum, count, chunks \(totals)")
+        }
+
+        // With --die-rank R --in-work: rank R dies while rank 0 hands out work; the job must end.
+        if let dieRank, arguments.contains("--in-work"), dieRank > 0, dieRank < p {
+            _ = try group.shareWork(count: 1_000_000, round: 3) { source -> Int in
+                var n = 0
+                while let chunk = try source.nextChunk() {
+                    if r == dieRank, n > 10 {
+                        writeError("MPISelfTest rank \(r): killing myself with SIGKILL while sharing work, as asked")
+                        kill(getpid(), SIGKILL)
+                    }
+                    usleep(100)
+                    n += chunk.count
+                }
+                return n
+            }
+            writeError("MPISelfTest rank \(r): work sharing completed although rank \(dieRank) died")
+            return 3
+        }
 
         let traffic = group.traffic
         expect(traffic.collectives > 0 && traffic.bytesReceived > 0, "traffic counters stayed zero")

@@ -44,7 +44,8 @@ public protocol MemberWorker: SendableMetatype {
 /// The request "evaluate members `members` of generation `generation`": value inputs.
 ///
 /// **Seam for distributed backends.** A distributed driver (MPI) gives each rank a disjoint subset
-/// of member indices, calls `PopulationEvaluating.evaluate(_:)` on each rank, all-gathers the
+/// of member indices (handed out dynamically through a ``MemberSource``), calls
+/// `PopulationEvaluating.evaluate(_:positionsFrom:)` on each rank, all-gathers the
 /// outcomes into member order, and hands the full member-ordered array to
 /// `GenerationLoop.finishGeneration(outcomes:statistics:)`, exactly as the threaded single-process path does.
 public struct GenerationRequest<Population: Sendable>: Sendable {
@@ -66,6 +67,49 @@ public protocol PopulationEvaluating: AnyObject {
     associatedtype Population: Sendable
     /// Returns one outcome per requested member, in the order of `request.members`.
     func evaluate(_ request: GenerationRequest<Population>) throws -> [MemberOutcome]
+
+    /// Evaluates the positions of `request.members` that `source` hands out, until it has none
+    /// left; returns them with their outcomes in increasing position order. Positions another
+    /// evaluator (another process) takes from the same source are not evaluated here.
+    func evaluate(
+        _ request: GenerationRequest<Population>, positionsFrom source: any MemberSource
+    ) throws -> [PositionedOutcome]
+}
+
+/// The outcome of the member at `position` in a request's `members`.
+public struct PositionedOutcome: Sendable, Equatable {
+    public var position: Int
+    public var outcome: MemberOutcome
+    public init(position: Int, outcome: MemberOutcome) {
+        self.position = position
+        self.outcome = outcome
+    }
+}
+
+/// Hands out the positions of one request in chunks, to whichever thread (or process) asks
+/// first: the dynamic work sharing of distributed runs (the Cluster module's `WorkSharing`).
+/// Thread-safe; each position is handed out once in all.
+public protocol MemberSource: AnyObject, Sendable {
+    /// The next chunk of positions, or nil when none are left (then nil ever after). A throw
+    /// (a failed transport) ends the evaluation with that error.
+    func nextChunk() throws -> Range<Int>?
+}
+
+extension PopulationEvaluating {
+    /// Default: evaluates chunk by chunk with ``evaluate(_:)``.
+    public func evaluate(
+        _ request: GenerationRequest<Population>, positionsFrom source: any MemberSource
+    ) throws -> [PositionedOutcome] {
+        var out: [PositionedOutcome] = []
+        while let chunk = try source.nextChunk() {
+            var part = request
+            part.members = chunk.map { request.members[$0] }
+            let outcomes = try evaluate(part)
+            for (position, outcome) in zip(chunk, outcomes) { out.append(PositionedOutcome(position: position, outcome: outcome)) }
+        }
+        out.sort { $0.position < $1.position }
+        return out
+    }
 }
 
 /// Evaluates members on `threads` worker threads with a dynamic work queue.
@@ -89,10 +133,40 @@ public final class ThreadedPopulationEvaluator<Worker: MemberWorker>: Population
     public func evaluate(_ request: GenerationRequest<Population>) throws -> [MemberOutcome] {
         let n = request.members.count
         if n == 0 { return [] }
+        return try run(request, queue: WorkQueue(count: n)).map { slot in
+            guard let outcome = slot.outcome else {
+                throw IOError(description: "internal error: member \(request.members[slot.position]) was not evaluated")
+            }
+            return outcome
+        }
+    }
+
+    /// The worker threads take the positions one at a time from a local queue that refills itself
+    /// from `source` when it runs empty (so no thread waits for another's chunk to finish).
+    public func evaluate(
+        _ request: GenerationRequest<Population>, positionsFrom source: any MemberSource
+    ) throws -> [PositionedOutcome] {
+        let n = request.members.count
+        if n == 0 {
+            // Still take what the source hands out (nothing), so that it sees this evaluator finish.
+            while let chunk = try source.nextChunk() {
+                guard chunk.isEmpty else { throw IOError(description: "internal error: positions \(chunk) of an empty request") }
+            }
+            return []
+        }
+        return try run(request, queue: WorkQueue(count: n, source: source)).compactMap { slot in
+            slot.outcome.map { PositionedOutcome(position: slot.position, outcome: $0) }
+        }
+    }
+
+    /// Runs the workers over the positions `queue` hands out; returns every position's slot.
+    private func run(
+        _ request: GenerationRequest<Population>, queue: WorkQueue
+    ) throws -> [(position: Int, outcome: MemberOutcome?)] {
+        let n = request.members.count
         let slots = UnsafeMutableBufferPointer<MemberOutcome?>.allocate(capacity: n)
         slots.initialize(repeating: nil)
         defer { slots.deinitialize(); slots.deallocate() }
-        let queue = WorkQueue(count: n)
         let threads = min(workers.count, n)
         try workers.withUnsafeMutableBufferPointer { workerBuffer in
             let shared = SharedState(workers: workerBuffer, slots: slots, request: request, queue: queue)
@@ -112,13 +186,7 @@ public final class ThreadedPopulationEvaluator<Worker: MemberWorker>: Population
             }
             if let error = queue.firstError { throw error }
         }
-        var out: [MemberOutcome] = []
-        out.reserveCapacity(n)
-        for i in 0..<n {
-            guard let outcome = slots[i] else { throw IOError(description: "internal error: member \(request.members[i]) was not evaluated") }
-            out.append(outcome)
-        }
-        return out
+        return (0..<n).map { ($0, slots[$0]) }
     }
 
     /// The state the worker threads share. Each slot and each worker is touched by exactly one
@@ -153,19 +221,49 @@ public final class ThreadedPopulationEvaluator<Worker: MemberWorker>: Population
     }
 }
 
-/// A shared counter handing out indices `0..<count` once each; stops early after a failure.
+/// A shared counter handing out indices `0..<count` once each, or the indices of the chunks a
+/// ``MemberSource`` hands out (fetched by the thread that finds the current chunk used up, under
+/// the lock: one fetch at a time); stops early after a failure.
 final class WorkQueue: @unchecked Sendable {
     private let lock = NSLock()
     private var nextIndex = 0
+    /// The end of the current range of indices.
+    private var end: Int
     private let count: Int
+    private let source: (any MemberSource)?
     private var error: Error?
 
-    init(count: Int) { self.count = count }
+    init(count: Int) {
+        self.count = count
+        end = count
+        source = nil
+    }
+
+    /// Indices from the chunks of `source` (each within `0..<count`).
+    init(count: Int, source: any MemberSource) {
+        self.count = count
+        end = 0
+        self.source = source
+    }
 
     func next() -> Int? {
         lock.lock()
         defer { lock.unlock() }
-        guard error == nil, nextIndex < count else { return nil }
+        guard error == nil else { return nil }
+        while nextIndex >= end {
+            guard let source else { return nil }
+            do {
+                guard let chunk = try source.nextChunk() else { return nil }
+                guard chunk.lowerBound >= 0, chunk.upperBound <= count else {
+                    throw IOError(description: "internal error: positions \(chunk) outside 0..<\(count)")
+                }
+                nextIndex = chunk.lowerBound
+                end = chunk.upperBound
+            } catch let e {
+                error = e
+                return nil
+            }
+        }
         defer { nextIndex += 1 }
         return nextIndex
     }

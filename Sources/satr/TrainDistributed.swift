@@ -129,6 +129,8 @@ extension Train {
             r.append("bytes_received", entry.bytesReceived)
             r.append("wall_evaluation_s", entry.evaluationSeconds)
             r.append("wall_wait_s", entry.waitSeconds)
+            r.append("wall_wait_statistics_s", entry.statisticsWaitSeconds)
+            r.append("chunks", entry.chunks)
             r.append("wall_gather_s", entry.gatherSeconds)
             r.append("wall_evaluation_s_by_rank", .array(entry.evaluationSecondsByRank.map(JSONValue.double)))
             r.append("bytes_reduced", entry.reduceBytes)

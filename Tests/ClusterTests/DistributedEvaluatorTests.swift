@@ -52,10 +52,10 @@ final class DistributedEvaluatorTests: XCTestCase {
     func testAnyRankCountGivesTheSameOutcomes() throws {
         let members = Array(0..<23).map { $0 * 2 + 1 }  // not 0..<n: positions, not values, are partitioned
         let reference = try FakeEvaluator(observationSize: 4).evaluate(Self.request(members: members, generation: 5))
-        for p in 1...4 {
+        for p in 1...4 { for sharing in [WorkSharing.dynamic, .static] {
             let perRank = try runRanks(p) { group -> ([MemberOutcome], [Int], GenerationCommunication?) in
                 let fake = FakeEvaluator(observationSize: 4)
-                let distributed = DistributedPopulationEvaluator(local: fake, group: group)
+                let distributed = DistributedPopulationEvaluator(local: fake, group: group, sharing: sharing)
                 let got = try distributed.evaluate(Self.request(members: members, generation: 5))
                 return (got, fake.evaluatedMembers, distributed.log.last)
             }
@@ -68,8 +68,8 @@ final class DistributedEvaluatorTests: XCTestCase {
                 XCTAssertEqual(log?.evaluationSecondsByRank.count, p)
                 if p > 1 { XCTAssertGreaterThan(log?.bytesReceived ?? 0, log?.bytesSent ?? 0) }
             }
-            XCTAssertEqual(evaluated.sorted(), members, "P=\(p): each member exactly once")
-        }
+            XCTAssertEqual(evaluated.sorted(), members, "P=\(p) \(sharing): each member exactly once")
+        } }
     }
 
     func testMoreRanksThanMembers() throws {

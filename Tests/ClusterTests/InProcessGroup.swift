@@ -36,6 +36,56 @@ final class InProcessExchange: @unchecked Sendable {
         }
         return published
     }
+
+    // Point to point: one FIFO mailbox per (source, destination, tag).
+    private let mailLock = NSLock()
+    private var mailboxes: [[Int]: [[UInt8]]] = [:]
+
+    func post(_ bytes: [UInt8], from source: Int, to destination: Int, tag: Int) {
+        mailLock.lock()
+        mailboxes[[source, destination, tag], default: []].append(bytes)
+        mailLock.unlock()
+    }
+
+    /// The oldest message from `source` to `destination` with `tag`, if one has arrived.
+    func take(from source: Int, to destination: Int, tag: Int) -> [UInt8]? {
+        mailLock.lock()
+        defer { mailLock.unlock() }
+        guard var queue = mailboxes[[source, destination, tag]], !queue.isEmpty else { return nil }
+        let first = queue.removeFirst()
+        mailboxes[[source, destination, tag]] = queue
+        return first
+    }
+
+    /// Messages sent and not yet received (none may be left after a hand-out round).
+    var undelivered: Int {
+        mailLock.lock()
+        defer { mailLock.unlock() }
+        return mailboxes.values.reduce(0) { $0 + $1.count }
+    }
+}
+
+/// A receive from an ``InProcessExchange`` mailbox.
+final class InProcessPendingReceive: PendingReceive {
+    let exchange: InProcessExchange
+    let source: Int, destination: Int, tag: Int, capacity: Int
+    private var done = false
+
+    init(exchange: InProcessExchange, source: Int, destination: Int, tag: Int, capacity: Int) {
+        self.exchange = exchange
+        self.source = source
+        self.destination = destination
+        self.tag = tag
+        self.capacity = capacity
+    }
+
+    func test() throws -> [UInt8]? {
+        guard !done else { throw ClusterError.invalidArgument("tested a completed receive") }
+        guard let bytes = exchange.take(from: source, to: destination, tag: tag) else { return nil }
+        guard bytes.count <= capacity else { throw ClusterError.malformedMessage("\(bytes.count) bytes for \(capacity)") }
+        done = true
+        return bytes
+    }
 }
 
 /// One rank's view of an ``InProcessExchange``.
@@ -98,6 +148,19 @@ final class InProcessGroup: ProcessGroup, @unchecked Sendable {
         }
         return (0..<values.count).map { i in parts.reduce(0) { $0 &+ $1[i] } }
     }
+
+    func send(_ bytes: [UInt8], to destination: Int, tag: Int) throws {
+        guard destination >= 0, destination < size, destination != rank else { throw ClusterError.invalidArgument("to \(destination)") }
+        exchange.post(bytes, from: rank, to: destination, tag: tag)
+    }
+
+    func receive(from source: Int, tag: Int, capacity: Int) throws -> any PendingReceive {
+        guard source >= 0, source < size, source != rank else { throw ClusterError.invalidArgument("from \(source)") }
+        return InProcessPendingReceive(exchange: exchange, source: source, destination: rank, tag: tag, capacity: capacity)
+    }
+
+    /// The exchange's messages not yet received.
+    var undeliveredMessages: Int { exchange.undelivered }
 
     func abort(code: Int32, message: String) -> Never { fatalError(message) }
 }
