@@ -12,22 +12,25 @@ static inline float SATR_FN(flush_subnormal)(float x) {
     return (bits & 0x7F800000u) == 0 ? 0.0f : x;
 }
 
-/// counts[j] += (sign > 0) or -= popcount(OR over the group's terms t of (masks[t] & C_j[words[t]])).
+/// counts[j] op popcount(OR over the group's terms t of (masks[t] & C_j[words[t]])), where op is
+/// = (mode 0, the first group of a substep: no separate zeroing pass), += (mode 1), -= (mode 2), or
+/// = - (mode 3, the first group when no excitatory neuron fired).
 static inline void SATR_FN(count_pass)(
-    int add, int64_t size, const int64_t *words, const uint64_t *masks, const uint64_t *kh,
+    int mode, int64_t size, const int64_t *words, const uint64_t *masks, const uint64_t *kh,
     int64_t n, int32_t *restrict counts) {
     const uint64_t m0 = masks[0];
     const uint64_t *restrict c0 = kh + words[0] * n;
-    // Unused terms read column 0 with a zero mask; the four variants keep the loops branch-free.
+    // Unused terms read column 0 with a zero mask; they appear only in the variants that use them.
     const uint64_t m1 = size > 1 ? masks[1] : 0, m2 = size > 2 ? masks[2] : 0, m3 = size > 3 ? masks[3] : 0;
     const uint64_t *restrict c1 = kh + (size > 1 ? words[1] : words[0]) * n;
     const uint64_t *restrict c2 = kh + (size > 2 ? words[2] : words[0]) * n;
     const uint64_t *restrict c3 = kh + (size > 3 ? words[3] : words[0]) * n;
-#define SATR_COUNT_LOOP(EXPR)                                                              \
-    if (add) {                                                                             \
-        for (int64_t j = 0; j < n; j++) counts[j] += (int32_t)__builtin_popcountll(EXPR);  \
-    } else {                                                                               \
-        for (int64_t j = 0; j < n; j++) counts[j] -= (int32_t)__builtin_popcountll(EXPR);  \
+#define SATR_COUNT_LOOP(EXPR)                                                                   \
+    switch (mode) {                                                                             \
+    case 0: for (int64_t j = 0; j < n; j++) counts[j] = (int32_t)__builtin_popcountll(EXPR); break;   \
+    case 1: for (int64_t j = 0; j < n; j++) counts[j] += (int32_t)__builtin_popcountll(EXPR); break;  \
+    case 2: for (int64_t j = 0; j < n; j++) counts[j] -= (int32_t)__builtin_popcountll(EXPR); break;  \
+    default: for (int64_t j = 0; j < n; j++) counts[j] = -(int32_t)__builtin_popcountll(EXPR); break; \
     }
     switch (size) {
     case 1: SATR_COUNT_LOOP(m0 & c0[j]) break;
@@ -48,14 +51,15 @@ static inline int64_t SATR_FN(substep)(
 
     // Popcount groups: words whose masked spike bits occupy disjoint positions share one popcount
     // (popcount(a & x) + popcount(b & y) = popcount((a & x) | (b & y)) when a & b == 0).
-    memset(counts, 0, (size_t)n * sizeof *counts);
     int64_t group_count = 0;
-    int64_t *group_words = sc->group_words, *group_sizes = sc->group_sizes;
-    uint64_t *group_masks = sc->group_masks, *group_unions = sc->group_unions;
+    // restrict: the scratch arrays do not overlap, so the group bookkeeping stays in registers.
+    int64_t *restrict group_words = sc->group_words, *restrict group_sizes = sc->group_sizes;
+    uint64_t *restrict group_masks = sc->group_masks, *restrict group_unions = sc->group_unions;
+    const uint64_t *restrict excitatory_mask = p->excitatory_mask;
     for (int excitatory = 1; excitatory >= 0; excitatory--) {
         const int64_t first_group = group_count;
         for (int64_t word = 0; word < w; word++) {
-            const uint64_t mask = s[word] & (excitatory ? p->excitatory_mask[word] : ~p->excitatory_mask[word]);
+            const uint64_t mask = s[word] & (excitatory ? excitatory_mask[word] : ~excitatory_mask[word]);
             if (mask == 0) continue;
             int64_t g = first_group;
             while (g < group_count && (group_sizes[g] == max_group || (group_unions[g] & mask) != 0)) g++;
@@ -70,10 +74,12 @@ static inline int64_t SATR_FN(substep)(
             group_unions[g] |= mask;
         }
         for (int64_t g = first_group; g < group_count; g++) {
-            SATR_FN(count_pass)(excitatory, group_sizes[g], group_words + g * max_group, group_masks + g * max_group,
+            const int mode = g > 0 ? (excitatory ? 1 : 2) : (excitatory ? 0 : 3);
+            SATR_FN(count_pass)(mode, group_sizes[g], group_words + g * max_group, group_masks + g * max_group,
                                 kh, n, counts);
         }
     }
+    if (group_count == 0) memset(counts, 0, (size_t)n * sizeof *counts);
 
     // Neuron update: the same IEEE operations per neuron as the Swift kernel and the reference.
     const float alpha_syn = p->alpha_synapse, alpha_m = p->alpha_membrane;
@@ -201,56 +207,91 @@ static void SATR_FN(statistics_add_words)(
     }
 }
 
-/// BernoulliDistribution.sample (without the padding clear): 16 Philox blocks (two groups of 32
-/// bits, one output word) per iteration, lane by lane so that the loops vectorize.
+/// BernoulliDistribution.sample (without the padding clear), in clang vector types (lowered to
+/// the level's vector registers; on the baseline, pairs of SSE2 registers) like PhiloxLanes:
+/// 16 Philox blocks (two groups of 32 bits, one output word) per iteration. The 16 32-bit lanes
+/// live in pairs in 8 64-bit lanes (lane 2i in the low half of pair i): the products of both
+/// halves with a 32-bit constant are exact 64-bit products of 32-bit values (one vpmuludq each)
+/// whose halves land in place without lane shuffles.
+/// (Vectors pass by pointer: the helpers are inlined, and vector arguments would change the ABI
+/// of a function between levels.)
+static inline void SATR_FN(mul_hi_lo)(const satr_u64x8 *x, uint64_t m, satr_u64x8 *hi, satr_u64x8 *lo) {
+    const satr_u64x8 low32 = 0xFFFFFFFFull;
+    const satr_u64x8 even = (*x & low32) * m;
+    const satr_u64x8 odd = (*x >> 32) * m;
+    *hi = (even >> 32) | (odd & ~low32);
+    *lo = (even & low32) | (odd << 32);
+}
+
+/// The 32 bits of one group from its 8 blocks (lanes of r0 ... r3) and its 32 thresholds.
+/// Lanes `first ..< first + 8` of y0 ... y3 are the group's 8 blocks.
+static inline uint32_t SATR_FN(group_bits)(
+    const satr_u32x16 *y0, const satr_u32x16 *y1, const satr_u32x16 *y2, const satr_u32x16 *y3, int first,
+    const uint32_t *t, int partner) {
+    satr_u32x8 r0, r1, r2, r3, t0, t1, t2, t3;
+    memcpy(&r0, (const uint32_t *)y0 + first, sizeof r0);
+    memcpy(&r1, (const uint32_t *)y1 + first, sizeof r1);
+    memcpy(&r2, (const uint32_t *)y2 + first, sizeof r2);
+    memcpy(&r3, (const uint32_t *)y3 + first, sizeof r3);
+    memcpy(&t0, t, sizeof t0);
+    memcpy(&t1, t + 8, sizeof t1);
+    memcpy(&t2, t + 16, sizeof t2);
+    memcpy(&t3, t + 24, sizeof t3);
+    const satr_u32x8 shift0 = {1u << 0, 1u << 4, 1u << 8, 1u << 12, 1u << 16, 1u << 20, 1u << 24, 1u << 28};
+    satr_u32x8 acc;
+    // A vector comparison gives -1 (all ones) or 0 per lane: the AND selects the lane's bit.
+    if (partner) {
+        acc = ((satr_u32x8)(r0 >= t0) & shift0) | ((satr_u32x8)(r1 >= t1) & (shift0 << 1))
+            | ((satr_u32x8)(r2 >= t2) & (shift0 << 2)) | ((satr_u32x8)(r3 >= t3) & (shift0 << 3));
+    } else {
+        acc = ((satr_u32x8)(r0 < t0) & shift0) | ((satr_u32x8)(r1 < t1) & (shift0 << 1))
+            | ((satr_u32x8)(r2 < t2) & (shift0 << 2)) | ((satr_u32x8)(r3 < t3) & (shift0 << 3));
+    }
+    return __builtin_reduce_or(acc);
+}
+
 static void SATR_FN(bernoulli_sample)(
     uint32_t c1, uint32_t c2, uint32_t c3, uint32_t k0, uint32_t k1, const uint32_t *thresholds,
     int64_t groups, int partner, uint64_t *words) {
     const int64_t words_out = (groups + 1) >> 1;
+    const satr_u64x8 pair_index = {0, 1, 2, 3, 4, 5, 6, 7};
     for (int64_t q = 0; q < words_out; q++) {
-        uint32_t x0[16], x1[16], x2[16], x3[16];
-        for (int l = 0; l < 16; l++) {
-            uint32_t a0 = (uint32_t)(16 * q) + (uint32_t)l, a1 = c1, a2 = c2, a3 = c3;
-            uint32_t key0 = k0, key1 = k1;
-            for (int round = 0; round < 10; round++) {
-                if (round > 0) {
-                    key0 += 0x9E3779B9u;
-                    key1 += 0xBB67AE85u;
-                }
-                const uint64_t p0 = (uint64_t)0xD2511F53u * a0;
-                const uint64_t p1 = (uint64_t)0xCD9E8D57u * a2;
-                const uint32_t n0 = (uint32_t)(p1 >> 32) ^ a1 ^ key0;
-                const uint32_t n2 = (uint32_t)(p0 >> 32) ^ a3 ^ key1;
-                a1 = (uint32_t)p1;
-                a3 = (uint32_t)p0;
-                a0 = n0;
-                a2 = n2;
+        // Lanes 2i, 2i + 1 = blocks first + 2i, first + 2i + 1 (counters wrap modulo 2^32).
+        const uint32_t first = (uint32_t)(16 * q);
+        const satr_u64x8 evens = (((satr_u64x8)first + 2 * pair_index) & 0xFFFFFFFFull);
+        const satr_u64x8 odds = (((satr_u64x8)first + 2 * pair_index + 1) & 0xFFFFFFFFull);
+        satr_u64x8 x0 = evens | (odds << 32);
+        satr_u64x8 x1 = (satr_u64x8)((uint64_t)c1 * 0x100000001ull);
+        satr_u64x8 x2 = (satr_u64x8)((uint64_t)c2 * 0x100000001ull);
+        satr_u64x8 x3 = (satr_u64x8)((uint64_t)c3 * 0x100000001ull);
+        uint32_t key0 = k0, key1 = k1;
+        for (int round = 0; round < 10; round++) {
+            if (round > 0) {
+                key0 += 0x9E3779B9u;
+                key1 += 0xBB67AE85u;
             }
-            x0[l] = a0;
-            x1[l] = a1;
-            x2[l] = a2;
-            x3[l] = a3;
+            satr_u64x8 hi0, lo0, hi2, lo2;
+            SATR_FN(mul_hi_lo)(&x0, 0xD2511F53ull, &hi0, &lo0);
+            SATR_FN(mul_hi_lo)(&x2, 0xCD9E8D57ull, &hi2, &lo2);
+            x0 = hi2 ^ x1 ^ (satr_u64x8)((uint64_t)key0 * 0x100000001ull);
+            x1 = lo2;
+            x2 = hi0 ^ x3 ^ (satr_u64x8)((uint64_t)key1 * 0x100000001ull);
+            x3 = lo0;
         }
-        // Lane l of the pair is block 8 g + (l & 7) of group g = 2q + (l >> 3); its word j is bit
-        // 4 (l & 7) + j of the group, with its threshold at 32 g + 8 j + (l & 7).
-        const int halves = (2 * q + 1 < groups) ? 2 : 1;
-        uint64_t result = 0;
-        for (int half = 0; half < halves; half++) {
-            const uint32_t *t = thresholds + 32 * (2 * q + half);
-            uint32_t acc = 0;
-            for (int l = 0; l < 8; l++) {
-                const int lane = 8 * half + l;
-                uint32_t b;
-                if (partner) {
-                    b = (uint32_t)(x0[lane] >= t[l]) | (uint32_t)(x1[lane] >= t[8 + l]) << 1
-                        | (uint32_t)(x2[lane] >= t[16 + l]) << 2 | (uint32_t)(x3[lane] >= t[24 + l]) << 3;
-                } else {
-                    b = (uint32_t)(x0[lane] < t[l]) | (uint32_t)(x1[lane] < t[8 + l]) << 1
-                        | (uint32_t)(x2[lane] < t[16 + l]) << 2 | (uint32_t)(x3[lane] < t[24 + l]) << 3;
-                }
-                acc |= b << (4 * l);
-            }
-            result |= (uint64_t)acc << (32 * half);
+#if __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+#error "the lane pairs assume a little-endian target"
+#endif
+        satr_u32x16 y0, y1, y2, y3;
+        memcpy(&y0, &x0, sizeof y0);
+        memcpy(&y1, &x1, sizeof y1);
+        memcpy(&y2, &x2, sizeof y2);
+        memcpy(&y3, &x3, sizeof y3);
+        // Lanes 0 ..< 8 are the blocks of group 2q, lanes 8 ..< 16 those of group 2q + 1.
+        uint64_t result = SATR_FN(group_bits)(
+            &y0, &y1, &y2, &y3, 0, thresholds + 32 * (2 * q), partner);
+        if (2 * q + 1 < groups) {
+            result |= (uint64_t)SATR_FN(group_bits)(
+                &y0, &y1, &y2, &y3, 8, thresholds + 32 * (2 * q + 1), partner) << 32;
         }
         words[q] = result;
     }

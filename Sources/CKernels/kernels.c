@@ -20,6 +20,11 @@
 #define SATR_X86 0
 #endif
 
+// Clang vector types (for the Philox lanes); on every level they lower to that level's registers.
+typedef uint64_t satr_u64x8 __attribute__((ext_vector_type(8)));
+typedef uint32_t satr_u32x8 __attribute__((ext_vector_type(8)));
+typedef uint32_t satr_u32x16 __attribute__((ext_vector_type(16)));
+
 #define SATR_CONCAT2(a, b) a##_##b
 #define SATR_CONCAT(a, b) SATR_CONCAT2(a, b)
 
