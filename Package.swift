@@ -106,7 +106,7 @@ let package = Package(
 
         .testTarget(name: "RandomnessTests", dependencies: ["Randomness"]),
         .testTarget(name: "SpikingTests", dependencies: ["Spiking", "Randomness"]),
-        .testTarget(name: "SearchTests", dependencies: ["Search", "Randomness"]),
+        .testTarget(name: "SearchTests", dependencies: ["Search", "Randomness", "Spiking"]),
         .testTarget(
             name: "EnvironmentsTests",
             dependencies: ["Environments", "CMuJoCo"],
