@@ -26,7 +26,7 @@ let package = Package(
     ],
     targets: [
         // The hot kernels in C (recurrent AND + popcount and neuron update, statistics accumulation,
-        // Bernoulli sampling), compiled for several x86-64 levels (baseline, AVX2, AVX-512 with
+        // Bernoulli sampling), compiled for several x86-64 levels (baseline, POPCNT + SSE4.2, AVX2, AVX-512 with
         // VPOPCNTDQ) through per-function target attributes in the source and chosen at start from
         // CPUID (docs/PERFORMANCE.md, "Runtime dispatch"). No target uses unsafeFlags: a plain
         // `swift build -c release` binary runs on any CPU of its architecture at that CPU's best

@@ -34,7 +34,14 @@ typedef uint32_t satr_u32x16 __attribute__((ext_vector_type(16)));
 #undef SATR_FN
 
 #if SATR_X86
-// Level 1: x86-64-v3 (AVX2, POPCNT, BMI1/2, LZCNT, MOVBE, F16C; FMA is left out on purpose,
+// Level 1: x86-64-v2 (POPCNT, SSE3/SSSE3/SSE4.1/SSE4.2).
+#pragma clang attribute push(__attribute__((target("popcnt,sse3,ssse3,sse4.1,sse4.2"))), apply_to = function)
+#define SATR_FN(name) SATR_CONCAT(name, popcnt)
+#include "kernel_body.h"
+#undef SATR_FN
+#pragma clang attribute pop
+
+// Level 2: x86-64-v3 (AVX2, POPCNT, BMI1/2, LZCNT, MOVBE, F16C; FMA is left out on purpose,
 // though contraction is off anyway).
 #pragma clang attribute push(__attribute__((target("popcnt,sse4.2,avx,avx2,bmi,bmi2,lzcnt"))), apply_to = function)
 #define SATR_FN(name) SATR_CONCAT(name, avx2)
@@ -42,7 +49,7 @@ typedef uint32_t satr_u32x16 __attribute__((ext_vector_type(16)));
 #undef SATR_FN
 #pragma clang attribute pop
 
-// Level 2: AVX-512 with VPOPCNTDQ. min_vector_width(512) lets the vectorizer use 512-bit
+// Level 3: AVX-512 with VPOPCNTDQ. min_vector_width(512) lets the vectorizer use 512-bit
 // registers (LLVM otherwise prefers 256-bit vectors on some AVX-512 CPUs; this is what
 // `-mprefer-vector-width=512` did for the old native build).
 #pragma clang attribute push(__attribute__((target("popcnt,sse4.2,avx,avx2,bmi,bmi2,lzcnt,avx512f,avx512bw,avx512vl,avx512dq,avx512cd,avx512vpopcntdq"), min_vector_width(512))), apply_to = function)
@@ -55,7 +62,7 @@ typedef uint32_t satr_u32x16 __attribute__((ext_vector_type(16)));
 // MARK: - CPU features
 
 typedef struct {
-    int popcnt, avx, avx2, bmi1, bmi2, lzcnt, fma, os_avx, os_avx512;
+    int popcnt, sse3, ssse3, sse41, sse42, avx, avx2, bmi1, bmi2, lzcnt, fma, os_avx, os_avx512;
     int avx512f, avx512bw, avx512vl, avx512dq, avx512cd, avx512vpopcntdq;
 } satr_cpu;
 
@@ -66,6 +73,10 @@ static satr_cpu satr_detect_cpu(void) {
     unsigned a, b, cx, d;
     if (!__get_cpuid(1, &a, &b, &cx, &d)) return c;
     c.popcnt = (cx >> 23) & 1;
+    c.sse3 = cx & 1;
+    c.ssse3 = (cx >> 9) & 1;
+    c.sse41 = (cx >> 19) & 1;
+    c.sse42 = (cx >> 20) & 1;
     c.fma = (cx >> 12) & 1;
     c.avx = (cx >> 28) & 1;
     const int osxsave = (cx >> 27) & 1;
@@ -99,8 +110,10 @@ static int satr_supported(const satr_cpu *c, int level) {
     case SATR_KERNEL_BASELINE:
         return 1;
 #if SATR_X86
+    case SATR_KERNEL_POPCNT:
+        return c->popcnt && c->sse3 && c->ssse3 && c->sse41 && c->sse42;
     case SATR_KERNEL_AVX2:
-        return c->popcnt && c->avx && c->avx2 && c->bmi1 && c->bmi2 && c->lzcnt && c->os_avx;
+        return satr_supported(c, SATR_KERNEL_POPCNT) && c->avx && c->avx2 && c->bmi1 && c->bmi2 && c->lzcnt && c->os_avx;
     case SATR_KERNEL_AVX512:
         return satr_supported(c, SATR_KERNEL_AVX2) && c->os_avx512 && c->avx512f && c->avx512bw && c->avx512vl
             && c->avx512dq && c->avx512cd && c->avx512vpopcntdq;
@@ -110,7 +123,7 @@ static int satr_supported(const satr_cpu *c, int level) {
     }
 }
 
-static const char *const satr_level_names[SATR_KERNEL_LEVEL_COUNT] = {"baseline", "avx2", "avx512"};
+static const char *const satr_level_names[SATR_KERNEL_LEVEL_COUNT] = {"baseline", "popcnt", "avx2", "avx512"};
 
 const char *satr_kernel_level_name(int level) {
     return level >= 0 && level < SATR_KERNEL_LEVEL_COUNT ? satr_level_names[level] : "unknown";
@@ -135,7 +148,7 @@ const char *satr_cpu_features(void) {
     text[0] = 0;
 #if SATR_X86
     struct { const char *name; int on; } list[] = {
-        {"popcnt", c.popcnt}, {"avx", c.avx && c.os_avx}, {"avx2", c.avx2 && c.os_avx}, {"bmi1", c.bmi1},
+        {"sse4.2", c.sse42}, {"popcnt", c.popcnt}, {"avx", c.avx && c.os_avx}, {"avx2", c.avx2 && c.os_avx}, {"bmi1", c.bmi1},
         {"bmi2", c.bmi2}, {"lzcnt", c.lzcnt}, {"fma", c.fma}, {"avx512f", c.avx512f && c.os_avx512},
         {"avx512bw", c.avx512bw && c.os_avx512}, {"avx512vl", c.avx512vl && c.os_avx512},
         {"avx512dq", c.avx512dq && c.os_avx512}, {"avx512cd", c.avx512cd && c.os_avx512},
@@ -172,7 +185,7 @@ static int satr_choose_level(void) {
             }
             return level;
         }
-        fprintf(stderr, "satr: SATR_KERNEL=%s is not a kernel level (baseline, avx2, avx512).\n", forced);
+        fprintf(stderr, "satr: SATR_KERNEL=%s is not a kernel level (baseline, popcnt, avx2, avx512).\n", forced);
         exit(78);
     }
     int best = SATR_KERNEL_BASELINE;
@@ -206,6 +219,8 @@ int64_t satr_network_env_step(
         return network_env_step_avx512(params, connectivity, input_signs, state, scratch, observation, output, record);
     case SATR_KERNEL_AVX2:
         return network_env_step_avx2(params, connectivity, input_signs, state, scratch, observation, output, record);
+    case SATR_KERNEL_POPCNT:
+        return network_env_step_popcnt(params, connectivity, input_signs, state, scratch, observation, output, record);
 #endif
     default:
         return network_env_step_baseline(params, connectivity, input_signs, state, scratch, observation, output, record);
@@ -223,6 +238,9 @@ void satr_statistics_add_words(
     case SATR_KERNEL_AVX2:
         statistics_add_words_avx2(word_begin, word_end, members, member_count, dimension, weighted, squared, first_half);
         return;
+    case SATR_KERNEL_POPCNT:
+        statistics_add_words_popcnt(word_begin, word_end, members, member_count, dimension, weighted, squared, first_half);
+        return;
 #endif
     default:
         statistics_add_words_baseline(word_begin, word_end, members, member_count, dimension, weighted, squared, first_half);
@@ -239,6 +257,9 @@ void satr_bernoulli_sample(
         return;
     case SATR_KERNEL_AVX2:
         bernoulli_sample_avx2(c1, c2, c3, k0, k1, thresholds, groups, partner, words);
+        return;
+    case SATR_KERNEL_POPCNT:
+        bernoulli_sample_popcnt(c1, c2, c3, k0, k1, thresholds, groups, partner, words);
         return;
 #endif
     default:

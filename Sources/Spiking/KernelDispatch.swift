@@ -4,17 +4,19 @@ import CKernels
 /// kernels for every level of its architecture and runs the best one the CPU supports, chosen at
 /// the first kernel call from CPUID (docs/PERFORMANCE.md, "Runtime dispatch").
 ///
-/// `SATR_KERNEL=baseline|avx2|avx512` forces a level; a level the CPU lacks stops the process
+/// `SATR_KERNEL=baseline|popcnt|avx2|avx512` forces a level; a level the CPU lacks stops the process
 /// with a message (never a silent fallback). Results are bit-identical on every level.
 public enum KernelLevel: Int, CaseIterable, Sendable, CustomStringConvertible {
     /// x86-64 baseline (SSE2), or the default CPU of another architecture (arm64: NEON, CNT).
     case baseline = 0
-    /// AVX2 + POPCNT (+ BMI1/2, LZCNT).
-    case avx2 = 1
+    /// POPCNT + SSE4.2 (x86-64-v2).
+    case popcnt = 1
+    /// AVX2 + POPCNT (+ BMI1/2, LZCNT; x86-64-v3).
+    case avx2 = 2
     /// AVX-512 F/BW/VL/DQ/CD + VPOPCNTDQ, 512-bit vectors.
-    case avx512 = 2
+    case avx512 = 3
 
-    /// "baseline", "avx2", "avx512" (the `SATR_KERNEL` values).
+    /// "baseline", "popcnt", "avx2", "avx512" (the `SATR_KERNEL` values).
     public var description: String { String(cString: satr_kernel_level_name(Int32(rawValue))) }
 
     /// True when this CPU (and OS) can run the level.

@@ -9,7 +9,7 @@ struct Info: ParsableCommand {
         discussion: """
             The hot kernels (recurrent AND + popcount and neuron update, Bernoulli sampling, statistics \
             accumulation) are compiled for several CPU levels in one binary; the best level this CPU \
-            supports runs unless SATR_KERNEL=baseline|avx2|avx512 forces one (a level the CPU lacks \
+            supports runs unless SATR_KERNEL=baseline|popcnt|avx2|avx512 forces one (a level the CPU lacks \
             stops the program). Results are bit-identical on every level.
             """)
 

@@ -25,15 +25,18 @@ extern "C" {
 typedef enum {
     /// x86-64 baseline (SSE2), or the target's default CPU on other architectures.
     SATR_KERNEL_BASELINE = 0,
+    /// POPCNT + SSE4.2 (x86-64-v2: every x86-64 CPU since Intel Nehalem / AMD Bulldozer, 2008-2011,
+    /// including the AVX-less Atom, Celeron and Pentium parts).
+    SATR_KERNEL_POPCNT = 1,
     /// AVX2 + POPCNT (+ BMI1/2, LZCNT): x86-64-v3 class CPUs (Intel Haswell, AMD Zen and later).
-    SATR_KERNEL_AVX2 = 1,
-    /// AVX-512 F/BW/VL/DQ + VPOPCNTDQ, 512-bit vectors (Intel Ice Lake and later servers, AMD Zen 4+).
-    SATR_KERNEL_AVX512 = 2,
+    SATR_KERNEL_AVX2 = 2,
+    /// AVX-512 F/BW/VL/DQ/CD + VPOPCNTDQ, 512-bit vectors (Intel Ice Lake and later servers, AMD Zen 4+).
+    SATR_KERNEL_AVX512 = 3,
 } satr_kernel_level;
 
-enum { SATR_KERNEL_LEVEL_COUNT = 3 };
+enum { SATR_KERNEL_LEVEL_COUNT = 4 };
 
-/// The level's name: "baseline", "avx2", "avx512".
+/// The level's name: "baseline", "popcnt", "avx2", "avx512".
 const char *satr_kernel_level_name(int level);
 
 /// 1 when this CPU (and the operating system, for the AVX register state) supports `level`.
@@ -43,7 +46,7 @@ int satr_kernel_level_supported(int level);
 int satr_kernel_best_level(void);
 
 /// The level the kernels run now. The first call (or the first kernel call) chooses it: the level
-/// `SATR_KERNEL` names (baseline, avx2, avx512) when set, else the best supported one. A named
+/// `SATR_KERNEL` names (baseline, popcnt, avx2, avx512) when set, else the best supported one. A named
 /// level the CPU lacks, or an unknown name, stops the process with a message on stderr (exit 78):
 /// forcing a path must never silently run another one.
 int satr_kernel_active_level(void);
