@@ -163,6 +163,30 @@ static int64_t SATR_FN(network_env_step)(
     return spike_count;
 }
 
+/// DenseSNNKernel.vectorTimesMatrix: out[j] = sum_r coefficient[r] * matrix[r * n + j], the rows
+/// summed in order from a zero start, 64 columns at a time (the block's sums stay in registers
+/// while the rows stream past). Every out[j] sees the same additions in the same order on every
+/// level and in any blocking.
+static void SATR_FN(vector_times_matrix)(
+    const float *restrict coefficient, int64_t rows, const float *restrict matrix, int64_t n, float *restrict out) {
+    int64_t j = 0;
+    for (; j + 64 <= n; j += 64) {
+        float acc[64];
+        for (int k = 0; k < 64; k++) acc[k] = 0.0f;
+        const float *restrict row = matrix + j;
+        for (int64_t i = 0; i < rows; i++, row += n) {
+            const float c = coefficient[i];
+            for (int k = 0; k < 64; k++) acc[k] = acc[k] + c * row[k];
+        }
+        for (int k = 0; k < 64; k++) out[j + k] = acc[k];
+    }
+    for (; j < n; j++) {
+        float sum = 0.0f;
+        for (int64_t i = 0; i < rows; i++) sum = sum + coefficient[i] * matrix[i * n + j];
+        out[j] = sum;
+    }
+}
+
 /// BitStatistics.addWords.
 static void SATR_FN(statistics_add_words)(
     int64_t word_begin, int64_t word_end, const satr_member_bits *members, int64_t member_count,

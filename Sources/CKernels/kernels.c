@@ -227,6 +227,24 @@ int64_t satr_network_env_step(
     }
 }
 
+void satr_vector_times_matrix(const float *coefficient, int64_t rows, const float *matrix, int64_t n, float *out) {
+    switch (satr_kernel_active_level()) {
+#if SATR_X86
+    case SATR_KERNEL_AVX512:
+        vector_times_matrix_avx512(coefficient, rows, matrix, n, out);
+        return;
+    case SATR_KERNEL_AVX2:
+        vector_times_matrix_avx2(coefficient, rows, matrix, n, out);
+        return;
+    case SATR_KERNEL_POPCNT:
+        vector_times_matrix_popcnt(coefficient, rows, matrix, n, out);
+        return;
+#endif
+    default:
+        vector_times_matrix_baseline(coefficient, rows, matrix, n, out);
+    }
+}
+
 void satr_statistics_add_words(
     int64_t word_begin, int64_t word_end, const satr_member_bits *members, int64_t member_count,
     int64_t dimension, int64_t *weighted, int64_t *squared, int64_t *first_half) {

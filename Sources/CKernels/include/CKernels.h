@@ -114,6 +114,12 @@ int64_t satr_network_env_step(
     satr_network_state state, satr_network_scratch scratch, const float *observation, float *output,
     uint64_t *record);
 
+// MARK: - DenseSNN (Sources/Spiking/DenseSNN.swift), the dense-weight baseline of Gaussian ES
+
+/// out[j] = sum_r coefficient[r] * matrix[r * n + j] for j < n, the rows r < rows summed in order
+/// from a zero start (each sum a rounded multiply, then a rounded add; nothing fused).
+void satr_vector_times_matrix(const float *coefficient, int64_t rows, const float *matrix, int64_t n, float *out);
+
 // MARK: - Bit statistics (Sources/Search/BitStatistics.swift)
 
 /// One member's contribution to the statistics.
