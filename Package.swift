@@ -6,37 +6,6 @@
 //   Randomness -> Spiking -> Search -> Environments (CMuJoCo) -> Training -> Benchmarks -> satr
 import PackageDescription
 
-/// Code generation for the hot kernels (measurements and reasons: docs/PERFORMANCE.md).
-///
-/// Swift on x86_64 targets the baseline x86-64 CPU, which has no POPCNT instruction, so
-/// `nonzeroBitCount` becomes a bit-twiddling sequence. Swift takes its code-generation target
-/// features from the Clang importer, so `-Xcc` flags choose them:
-/// - default on an x86_64 build host: `-Xcc -march=native -Xcc -mprefer-vector-width=512`, the
-///   build machine's own instruction set (POPCNT everywhere, AVX-512 VPOPCNTQ where present), and
-///   512-bit vectors in auto-vectorized loops where the CPU has them (LLVM otherwise stops at 256
-///   bits on AVX-512 CPUs; the network kernel measured 1.5x faster with 512). A normal
-///   `swift build -c release` on the machine that runs it gets the hardware popcount; such a
-///   binary may stop with an illegal-instruction signal on an older CPU than the one that built it.
-/// - `SATR_POPCNT_CPU=1`: the baseline plus POPCNT only (`-Xcc -mpopcnt`), for any x86-64 CPU since
-///   2008 (for binaries copied to other machines, e.g. a heterogeneous cluster).
-/// - `SATR_PORTABLE_CPU=1`: the baseline, no unsafe flags (correct everywhere, slower; also what a
-///   package that depends on this one gets, since SwiftPM refuses unsafe flags in dependencies).
-/// - Other architectures (Apple silicon, arm64 Linux: CNT is part of the base ISA) need no flag.
-/// The manifest's `#if arch(x86_64)` is the architecture of the building host.
-let kernelSettings: [SwiftSetting] = {
-    #if arch(x86_64)
-    if Context.environment["SATR_PORTABLE_CPU"] == "1" {
-        return []
-    }
-    if Context.environment["SATR_POPCNT_CPU"] == "1" {
-        return [.unsafeFlags(["-Xcc", "-mpopcnt"]), .define("SATR_POPCNT")]
-    }
-    return [.unsafeFlags(["-Xcc", "-march=native", "-Xcc", "-mprefer-vector-width=512"]), .define("SATR_NATIVE_CPU")]
-    #else
-    return []
-    #endif
-}()
-
 let package = Package(
     name: "SATR",
     platforms: [.macOS(.v13)],
@@ -56,17 +25,24 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
     ],
     targets: [
+        // The hot kernels in C (recurrent AND + popcount and neuron update, statistics accumulation,
+        // Bernoulli sampling), compiled for several x86-64 levels (baseline, POPCNT + SSE4.2, AVX2, AVX-512 with
+        // VPOPCNTDQ) through per-function target attributes in the source and chosen at start from
+        // CPUID (docs/PERFORMANCE.md, "Runtime dispatch"). No target uses unsafeFlags: a plain
+        // `swift build -c release` binary runs on any CPU of its architecture at that CPU's best
+        // level, and a package that depends on this one builds.
+        .target(name: "CKernels"),
+
         // Counter-based random streams keyed by (seed, generation, member, purpose).
-        .target(name: "Randomness", swiftSettings: kernelSettings),
+        .target(name: "Randomness"),
 
         // Network shapes and constants, the bitset kernel, the Float32 reference, DenseSNN.
-        .target(name: "Spiking", dependencies: ["Randomness"], swiftSettings: kernelSettings),
+        .target(name: "Spiking", dependencies: ["Randomness", "CKernels"]),
 
         // Search distributions, fitness shaping and the SATR / EC / ES update rules.
         .target(
             name: "Search",
-            dependencies: ["Randomness"],
-            swiftSettings: kernelSettings),
+            dependencies: ["Randomness", "CKernels"]),
 
         // MuJoCo's C API (Debian: libmujoco-dev; no pkg-config file, so the module map links it).
         .systemLibrary(
@@ -91,8 +67,7 @@ let package = Package(
                 "Randomness", "Spiking", "Search", "Environments",
                 .product(name: "Logging", package: "swift-log"),
             ],
-            resources: [.copy("Presets")],
-            swiftSettings: kernelSettings),
+            resources: [.copy("Presets")]),
 
         // MPI's C API (Debian: libopenmpi-dev); built only with the "MPI" trait.
         .systemLibrary(
@@ -118,8 +93,7 @@ let package = Package(
         // training loop), as functions from settings to Codable results.
         .target(
             name: "Benchmarks",
-            dependencies: ["Randomness", "Spiking", "Search", "Environments", "Training"],
-            swiftSettings: kernelSettings),
+            dependencies: ["Randomness", "Spiking", "Search", "Environments", "Training"]),
 
         // The command-line tool.
         .executableTarget(
@@ -128,12 +102,11 @@ let package = Package(
                 "Randomness", "Spiking", "Search", "Environments", "Training", "Benchmarks", "Cluster", "CHDF5",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
-            ],
-            swiftSettings: kernelSettings),
+            ]),
 
         .testTarget(name: "RandomnessTests", dependencies: ["Randomness"]),
         .testTarget(name: "SpikingTests", dependencies: ["Spiking", "Randomness"]),
-        .testTarget(name: "SearchTests", dependencies: ["Search", "Randomness"]),
+        .testTarget(name: "SearchTests", dependencies: ["Search", "Randomness", "Spiking"]),
         .testTarget(
             name: "EnvironmentsTests",
             dependencies: ["Environments", "CMuJoCo"],

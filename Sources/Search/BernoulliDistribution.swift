@@ -1,3 +1,4 @@
+import CKernels
 import Randomness
 
 #if canImport(Glibc)
@@ -114,7 +115,11 @@ public struct BernoulliDistribution: Sendable, Equatable, Codable {
     ///
     /// Postconditions: padding bits are zero; the result is a pure function of the arguments and
     /// the probabilities.
-    @inlinable
+    ///
+    /// The comparisons run in the C kernels (`satr_bernoulli_sample`, compiled per CPU level and
+    /// chosen at start, docs/PERFORMANCE.md "Runtime dispatch"): 16 Philox blocks at a time in
+    /// vector lanes, the lane order of `PhiloxLanes`. Integer operations only: the same bits on
+    /// every level.
     public func sample(
         member: Int, generation: Int, seed: UInt64, mirrored: Bool = false,
         into words: UnsafeMutableBufferPointer<UInt64>
@@ -122,46 +127,16 @@ public struct BernoulliDistribution: Sendable, Equatable, Codable {
         precondition(words.count >= wordsPerMember, "the output buffer holds fewer than wordsPerMember words")
         let streamMember = mirrored ? member >> 1 : member
         let partner = mirrored && (member & 1 == 1)
-        let lanes = PhiloxLanes(
-            key: StreamKey(seed: seed, generation: generation, member: streamMember, purpose: .connectivity))
+        let key = StreamKey(seed: seed, generation: generation, member: streamMember, purpose: .connectivity)
         let d = probabilities.count
         let wordCount = wordsPerMember
         let groups = (d + 31) >> 5
-        let shift0 = SIMD8<UInt32>(1 << 0, 1 << 4, 1 << 8, 1 << 12, 1 << 16, 1 << 20, 1 << 24, 1 << 28)
         let table = partner ? mirroredThresholds : thresholds
-        table.withUnsafeBytes { raw in
-            /// The 32 bits of group g from its 8 blocks (lanes of `r`).
-            @inline(__always)
-            func groupBits(_ g: Int, _ r: (SIMD8<UInt32>, SIMD8<UInt32>, SIMD8<UInt32>, SIMD8<UInt32>)) -> UInt64 {
-                let base = raw.baseAddress! + 128 * g
-                let t0 = base.loadUnaligned(as: SIMD8<UInt32>.self)
-                let t1 = (base + 32).loadUnaligned(as: SIMD8<UInt32>.self)
-                let t2 = (base + 64).loadUnaligned(as: SIMD8<UInt32>.self)
-                let t3 = (base + 96).loadUnaligned(as: SIMD8<UInt32>.self)
-                let zero = SIMD8<UInt32>(repeating: 0)
-                var acc: SIMD8<UInt32>
-                if partner {
-                    acc = zero.replacing(with: shift0, where: r.0 .>= t0)
-                    acc |= zero.replacing(with: shift0 &<< 1, where: r.1 .>= t1)
-                    acc |= zero.replacing(with: shift0 &<< 2, where: r.2 .>= t2)
-                    acc |= zero.replacing(with: shift0 &<< 3, where: r.3 .>= t3)
-                } else {
-                    acc = zero.replacing(with: shift0, where: r.0 .< t0)
-                    acc |= zero.replacing(with: shift0 &<< 1, where: r.1 .< t1)
-                    acc |= zero.replacing(with: shift0 &<< 2, where: r.2 .< t2)
-                    acc |= zero.replacing(with: shift0 &<< 3, where: r.3 .< t3)
-                }
-                return UInt64(acc.wrappedSum())
-            }
-            // Groups 2q and 2q + 1 (blocks 16q ..< 16q + 16) fill word q.
-            for q in 0..<(groups >> 1) {
-                let r = lanes.blocks16(first: UInt32(16 * q))
-                words[q] = groupBits(2 * q, (r.0.lowHalf, r.1.lowHalf, r.2.lowHalf, r.3.lowHalf))
-                    | groupBits(2 * q + 1, (r.0.highHalf, r.1.highHalf, r.2.highHalf, r.3.highHalf)) << 32
-            }
-            if groups & 1 == 1 {
-                words[groups >> 1] = groupBits(groups - 1, lanes.blocks(first: UInt32(8 * (groups - 1))))
-            }
+        table.withUnsafeBufferPointer { t in
+            satr_bernoulli_sample(
+                key.member, key.generation, key.purpose.rawValue, UInt32(truncatingIfNeeded: key.seed),
+                UInt32(truncatingIfNeeded: key.seed >> 32), t.baseAddress, Int64(groups), partner ? 1 : 0,
+                words.baseAddress)
         }
         // Clear the padding bits (a mirrored comparison W >= 0 is always true).
         let used = d & 63

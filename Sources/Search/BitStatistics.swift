@@ -1,3 +1,5 @@
+import CKernels
+
 /// Exact, grouping-independent gradient statistics of a bit population.
 ///
 /// With integer rank weights `a_k = 2 (M - 1) u_k` (`FitnessShaping.integerWeights`), every
@@ -106,59 +108,23 @@ public struct BitStatistics: MergeableStatistics, Equatable, Codable {
         }
     }
 
-    /// One member's contribution: its integer weight, its half, its packed bits.
-    struct MemberBits: @unchecked Sendable {
-        let weight: Int64
-        let inFirstHalf: Bool
-        let bits: UnsafePointer<UInt64>
-    }
+    /// One member's contribution: its integer weight, its half, its packed bits (the C kernel's
+    /// `satr_member_bits`).
+    typealias MemberBits = satr_member_bits
 
     /// Adds words `words` (word indices) of every member in `members` to the per-bit sums (the
     /// scalars are the caller's), 16 words at a time over all members, so that the sums of a
     /// block stay in the L1 cache while the members stream past. Different word ranges touch
     /// different sums: threads may fill disjoint ranges of one value concurrently.
+    ///
+    /// The loop runs in the C kernels (`satr_statistics_add_words`, compiled per CPU level and chosen
+    /// at start, docs/PERFORMANCE.md "Runtime dispatch"): for a full word, 64 branch-free lanes (the
+    /// bit as an all-ones or all-zero mask selects the weight) that vectorize; for the last,
+    /// partial word, the set bits below d one by one. Integer sums: the same on every level.
     static func addWords(_ words: Range<Int>, of members: UnsafeBufferPointer<MemberBits>, into sums: SumPointers) {
-        let d = sums.dimension
-        let fullWords = d >> 6
-        let a1 = sums.weighted, a2 = sums.squared, h = sums.firstHalf
-        var blockStart = words.lowerBound
-        while blockStart < words.upperBound {
-            let blockEnd = Swift.min(blockStart + 16, words.upperBound)
-            for member in members {
-                let weight = member.weight, weightSquared = weight &* weight
-                let denseEnd = Swift.max(blockStart, Swift.min(blockEnd, fullWords))
-                for w in blockStart..<denseEnd {
-                    let word = member.bits[w]
-                    if word == 0 { continue }
-                    // Pointer offsets and masking shifts: no overflow checks, so the loops vectorize.
-                    let p1 = a1 + (w << 6), p2 = a2 + (w << 6)
-                    for j in 0..<64 {
-                        let mask = 0 &- Int64(bitPattern: (word &>> UInt64(j)) & 1)
-                        p1[j] = p1[j] &+ (mask & weight)
-                        p2[j] = p2[j] &+ (mask & weightSquared)
-                    }
-                    if member.inFirstHalf {
-                        let ph = h + (w << 6)
-                        for j in 0..<64 {
-                            ph[j] = ph[j] &+ ((0 &- Int64(bitPattern: (word &>> UInt64(j)) & 1)) & weight)
-                        }
-                    }
-                }
-                for w in denseEnd..<blockEnd {
-                    var word = member.bits[w]
-                    let base = w << 6
-                    while word != 0 {
-                        let i = base + word.trailingZeroBitCount
-                        word &= word &- 1
-                        if i >= d { break }
-                        a1[i] &+= weight
-                        a2[i] &+= weightSquared
-                        if member.inFirstHalf { h[i] &+= weight }
-                    }
-                }
-            }
-            blockStart = blockEnd
-        }
+        satr_statistics_add_words(
+            Int64(words.lowerBound), Int64(words.upperBound), members.baseAddress, Int64(members.count),
+            Int64(sums.dimension), sums.weighted, sums.squared, sums.firstHalf)
     }
 
     /// Every integer sum in one array, for exact reduction across processes (an MPI all-reduce of
@@ -292,5 +258,13 @@ public struct BitStatistics: MergeableStatistics, Equatable, Codable {
             members: 0..<weights.count, weights: weights, distribution: distribution, generation: generation,
             seed: seed, mirrored: mirrored, executor: Executor(threads: threads))
         return s
+    }
+}
+
+extension satr_member_bits: @unchecked @retroactive Sendable {}
+
+extension satr_member_bits {
+    init(weight: Int64, inFirstHalf: Bool, bits: UnsafePointer<UInt64>) {
+        self.init(weight: weight, in_first_half: inFirstHalf ? 1 : 0, bits: bits)
     }
 }

@@ -5,6 +5,10 @@ import Randomness
 /// (`testSIMDPhiloxMatchesScalar`).
 ///
 /// Lane `l` of output `j` is word `j` of block `first + l` (counters wrap modulo 2^32).
+///
+/// Sampling itself runs in the C kernels now (`satr_bernoulli_sample`, the same lane layout and
+/// lane-pair multiply in clang vector types; docs/PERFORMANCE.md, "Runtime dispatch"); this Swift
+/// version is the documented lane layout, held to the scalar Philox by the tests.
 @usableFromInline
 struct PhiloxLanes {
     @usableFromInline let c1: UInt32, c2: UInt32, c3: UInt32

@@ -1,3 +1,5 @@
+import CKernels
+
 /// The sizes and the weight layout of the dense-weight baseline network (docs/NETWORK.md, "The
 /// dense-weight baseline network").
 ///
@@ -208,42 +210,14 @@ enum DenseSNNKernel {
     }
 
     /// out[j] = sum_r coefficient[r] * matrix[r * n + j] for j in 0 ..< n, r in 0 ..< rows
-    /// (rows summed in order), register-blocked over 64 columns.
+    /// (rows summed in order), register-blocked over 64 columns: `satr_vector_times_matrix` in the
+    /// C kernels, compiled per CPU level and chosen at start (docs/PERFORMANCE.md, "Runtime
+    /// dispatch"); the same sums on every level.
     static func vectorTimesMatrix(
         _ coefficient: UnsafePointer<Float>, rows: Int, matrix: UnsafePointer<Float>, n: Int,
         out: UnsafeMutablePointer<Float>
     ) {
-        var j = 0
-        while j + 64 <= n {
-            var a0 = Vec(), a1 = Vec(), a2 = Vec(), a3 = Vec()
-            var row = matrix + j
-            for i in 0..<rows {
-                let c = Vec(repeating: coefficient[i])
-                a0 = a0 + c * load(row)
-                a1 = a1 + c * load(row + 16)
-                a2 = a2 + c * load(row + 32)
-                a3 = a3 + c * load(row + 48)
-                row += n
-            }
-            store(a0, out + j); store(a1, out + j + 16); store(a2, out + j + 32); store(a3, out + j + 48)
-            j += 64
-        }
-        while j + 16 <= n {
-            var a0 = Vec()
-            var row = matrix + j
-            for i in 0..<rows {
-                a0 = a0 + Vec(repeating: coefficient[i]) * load(row)
-                row += n
-            }
-            store(a0, out + j)
-            j += 16
-        }
-        while j < n {
-            var sum: Float = 0
-            for i in 0..<rows { sum = sum + coefficient[i] * matrix[i * n + j] }
-            out[j] = sum
-            j += 1
-        }
+        satr_vector_times_matrix(coefficient, Int64(rows), matrix, Int64(n), out)
     }
 
     static func envStep(

@@ -1,33 +1,13 @@
 /// Recording the spikes of every substep, for analysis (activity and energy reports, rasters, the
 /// NIR cross-check). This is a separate entry point beside `BitsetNetwork.step(observation:output:)`:
-/// the rollouts of training never call it, so their hot path is unchanged, and it runs the very same
-/// kernel functions (`computeInputCurrent`, `substep`, `readout`), so its outputs and state are
-/// bit-identical to the plain step's.
-extension BitsetKernel {
-    /// One environment step of one member that also copies the spike words S (W words) after each of
-    /// the T substeps to `record[t * W ..< (t + 1) * W]`. Returns the number of spikes in the step.
-    func envStepRecording(
-        connectivity k: UnsafePointer<UInt64>, inputSigns: UnsafePointer<Float>, state: State, scratch: Scratch,
-        observation x: UnsafePointer<Float>, output y: UnsafeMutablePointer<Float>,
-        record: UnsafeMutablePointer<UInt64>
-    ) -> Int {
-        computeInputCurrent(inputSigns: inputSigns, inputCurrent: state.inputCurrent, observation: x)
-        var spikeCount = 0
-        for t in 0..<NetworkConstants.substepsPerEnvStep {
-            spikeCount += substep(recurrent: k + recurrentWordOffset, state: state, scratch: scratch)
-            (record + t * w).update(from: state.spikeWords, count: w)
-        }
-        readout(connectivity: k, rateTrace: state.rateTrace, partialSums: scratch.partialSums, output: y)
-        return spikeCount
-    }
-}
-
+/// the rollouts of training never call it, and it runs the very same kernel (`BitsetKernel.envStep`
+/// with a record buffer), so its outputs and state are bit-identical to the plain step's.
 extension BitsetStorage {
     func stepRecording(
         member: Int, observation: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>,
         record: UnsafeMutablePointer<UInt64>
     ) {
-        lastStepSpikeCounts[member] = kernel.envStepRecording(
+        lastStepSpikeCounts[member] = kernel.envStep(
             connectivity: connectivity + member * kernel.shape.wordsPerMember,
             inputSigns: inputSigns + member * kernel.d * kernel.n, state: state(member),
             scratch: scratch, observation: observation, output: output, record: record)

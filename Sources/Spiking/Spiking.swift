@@ -2,20 +2,17 @@
 public enum Spiking {}
 
 extension Spiking {
-    /// How the kernels were compiled (set by `kernelSettings` in Package.swift through `-D`
-    /// conditions), for benchmark reports.
+    /// Which kernels run, for benchmark reports and `satr info`: the architecture and the dispatch
+    /// level (`KernelLevel.active`), e.g. "x86_64, runtime dispatch: avx512 (best avx512)".
     public static var codegenDescription: String {
-        #if SATR_NATIVE_CPU
-        return "x86_64, -march=native (the default on x86_64 build hosts)"
-        #elseif SATR_POPCNT
-        return "x86_64 baseline + POPCNT (-mpopcnt, SATR_POPCNT_CPU=1)"
-        #elseif arch(x86_64)
-        return "x86_64 baseline, no POPCNT (SATR_PORTABLE_CPU=1 or flags not applied)"
+        #if arch(x86_64)
+        let arch = "x86_64"
         #elseif arch(arm64)
-        return "arm64 (CNT instruction)"
+        let arch = "arm64"
         #else
-        return "default target"
+        let arch = "other"
         #endif
+        return "\(arch), runtime dispatch: \(KernelLevel.active) (best \(KernelLevel.best))"
     }
 }
 

@@ -9,6 +9,7 @@ struct SATR: ParsableCommand {
         abstract: "Train bit-connectivity recurrent spiking policies on MuJoCo tasks without gradients.",
         subcommands: [
             Train.self, Eval.self, Export.self, Plot.self, Envs.self, Presets.self, Rollout.self, Bench.self, Raster.self, Render.self,
+            Info.self,
         ])
 }
 

@@ -18,10 +18,13 @@ enum SATRProcess {
     }
 
     /// Runs `satr arguments...` and collects its exit status and output.
-    static func run(_ arguments: [String], currentDirectory: URL? = nil) throws -> Result {
+    static func run(_ arguments: [String], currentDirectory: URL? = nil, environment: [String: String] = [:]) throws -> Result {
         let process = Process()
         process.executableURL = productsDirectory.appendingPathComponent("satr")
         process.arguments = arguments
+        if !environment.isEmpty {
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        }
         if let currentDirectory { process.currentDirectoryURL = currentDirectory }
         let out = Pipe(), err = Pipe()
         process.standardOutput = out
@@ -64,5 +67,28 @@ class ScratchDirectoryTestCase: XCTestCase {
 
     override func tearDownWithError() throws {
         try? FileManager.default.removeItem(at: root)
+    }
+}
+
+final class InfoCLITests: XCTestCase {
+    func testInfoSaysWhichKernelLevelRuns() throws {
+        let result = try SATRProcess.run(["info", "--json"])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        let object = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+        let level = try XCTUnwrap(object["kernel_level"] as? String)
+        let levels = try XCTUnwrap(object["kernel_levels"] as? [String: Bool])
+        XCTAssertEqual(levels["baseline"], true)
+        XCTAssertEqual(levels[level], true, "the active level must be supported")
+        XCTAssertEqual(object["best_kernel_level"] as? String, level, "without SATR_KERNEL the best level runs")
+        XCTAssertEqual(object["build"] as? String, "release")
+    }
+
+    func testSATRKernelForcesALevelAndRefusesUnknownOnes() throws {
+        let forced = try SATRProcess.run(["info", "--json"], environment: ["SATR_KERNEL": "baseline"])
+        XCTAssertEqual(forced.status, 0, forced.stderr)
+        XCTAssertTrue(forced.stdout.contains("\"kernel_level\":\"baseline\""), forced.stdout)
+        let bad = try SATRProcess.run(["info"], environment: ["SATR_KERNEL": "avx9000"])
+        XCTAssertEqual(bad.status, 78)
+        XCTAssertTrue(bad.stderr.contains("SATR_KERNEL=avx9000 is not a kernel level"), bad.stderr)
     }
 }

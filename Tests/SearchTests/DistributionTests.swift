@@ -5,82 +5,90 @@ import Randomness
 
 final class BernoulliDistributionTests: XCTestCase {
     func testLayoutAndPadding() {
-        XCTAssertEqual(BitGenome.wordCount(bits: 1), 1)
-        XCTAssertEqual(BitGenome.wordCount(bits: 64), 1)
-        XCTAssertEqual(BitGenome.wordCount(bits: 65), 2)
-        XCTAssertEqual(BitGenome.wordCount(bits: 71_936), 1124)
-        // rho at the upper bound: every real bit is almost surely 1, padding bits must stay 0.
-        let dist = BernoulliDistribution(dimension: 70, initialProbability: 1)
-        XCTAssertEqual(dist.probabilities[0], 1 - 1e-3)
-        for k in 0..<20 {
-            let w = dist.sample(member: k, generation: 0, seed: 5)
-            XCTAssertEqual(w.count, 2)
-            XCTAssertEqual(w[1] >> 6, 0, "padding bits of member \(k) are not zero: \(String(w[1], radix: 2))")
+        forEveryKernelLevel {
+            XCTAssertEqual(BitGenome.wordCount(bits: 1), 1)
+            XCTAssertEqual(BitGenome.wordCount(bits: 64), 1)
+            XCTAssertEqual(BitGenome.wordCount(bits: 65), 2)
+            XCTAssertEqual(BitGenome.wordCount(bits: 71_936), 1124)
+            // rho at the upper bound: every real bit is almost surely 1, padding bits must stay 0.
+            let dist = BernoulliDistribution(dimension: 70, initialProbability: 1)
+            XCTAssertEqual(dist.probabilities[0], 1 - 1e-3)
+            for k in 0..<20 {
+                let w = dist.sample(member: k, generation: 0, seed: 5)
+                XCTAssertEqual(w.count, 2)
+                XCTAssertEqual(w[1] >> 6, 0, "padding bits of member \(k) are not zero: \(String(w[1], radix: 2))")
+            }
         }
     }
 
     /// The threshold sampler equals the direct comparison `W * 2^-32 < rho` for every bit, on
     /// probabilities that include the bounds and values right at representable thresholds.
     func testFastSamplerEqualsReference() {
-        var stream = CounterStream(seed: 3, generation: 0, member: 0, purpose: .auxiliary)
-        var p = (0..<1001).map { _ in stream.nextUniformDouble() }
-        p[0] = 0; p[1] = 1; p[2] = 0.5; p[3] = 1e-3; p[4] = 1 - 1e-3; p[5] = 0.25
-        let dist = BernoulliDistribution(probabilities: p)
-        for mirrored in [false, true] {
-            for k in 0..<6 {
-                let fast = dist.sample(member: k, generation: 2, seed: 11, mirrored: mirrored)
-                let reference = dist.referenceSample(member: k, generation: 2, seed: 11, mirrored: mirrored)
-                XCTAssertEqual(fast, reference, "member \(k) mirrored \(mirrored)")
+        forEveryKernelLevel {
+            var stream = CounterStream(seed: 3, generation: 0, member: 0, purpose: .auxiliary)
+            var p = (0..<1001).map { _ in stream.nextUniformDouble() }
+            p[0] = 0; p[1] = 1; p[2] = 0.5; p[3] = 1e-3; p[4] = 1 - 1e-3; p[5] = 0.25
+            let dist = BernoulliDistribution(probabilities: p)
+            for mirrored in [false, true] {
+                for k in 0..<6 {
+                    let fast = dist.sample(member: k, generation: 2, seed: 11, mirrored: mirrored)
+                    let reference = dist.referenceSample(member: k, generation: 2, seed: 11, mirrored: mirrored)
+                    XCTAssertEqual(fast, reference, "member \(k) mirrored \(mirrored)")
+                }
             }
         }
     }
 
     func testMarginalsAndMirroring() {
-        let d = 2000
-        var stream = CounterStream(seed: 4, generation: 0, member: 0, purpose: .auxiliary)
-        let p = (0..<d).map { _ in 0.05 + 0.9 * stream.nextUniformDouble() }
-        let dist = BernoulliDistribution(probabilities: p)
-        let members = 400
-        var counts = [Int](repeating: 0, count: d), mirrorCounts = counts
-        var bothOnes = 0, expectedBoth = 0.0
-        for pair in 0..<(members / 2) {
-            let a = BitGenome.unpack(dist.sample(member: 2 * pair, generation: 1, seed: 9, mirrored: true), bits: d)
-            let b = BitGenome.unpack(dist.sample(member: 2 * pair + 1, generation: 1, seed: 9, mirrored: true), bits: d)
-            for i in 0..<d {
-                counts[i] += Int(a[i]); mirrorCounts[i] += Int(b[i])
-                if a[i] == 1 && b[i] == 1 { bothOnes += 1 }
+        forEveryKernelLevel {
+            let d = 2000
+            var stream = CounterStream(seed: 4, generation: 0, member: 0, purpose: .auxiliary)
+            let p = (0..<d).map { _ in 0.05 + 0.9 * stream.nextUniformDouble() }
+            let dist = BernoulliDistribution(probabilities: p)
+            let members = 400
+            var counts = [Int](repeating: 0, count: d), mirrorCounts = counts
+            var bothOnes = 0, expectedBoth = 0.0
+            for pair in 0..<(members / 2) {
+                let a = BitGenome.unpack(dist.sample(member: 2 * pair, generation: 1, seed: 9, mirrored: true), bits: d)
+                let b = BitGenome.unpack(dist.sample(member: 2 * pair + 1, generation: 1, seed: 9, mirrored: true), bits: d)
+                for i in 0..<d {
+                    counts[i] += Int(a[i]); mirrorCounts[i] += Int(b[i])
+                    if a[i] == 1 && b[i] == 1 { bothOnes += 1 }
+                }
             }
+            for i in 0..<d { expectedBoth += Double(members / 2) * max(0, 2 * p[i] - 1) }
+            // Each of the two members of a pair is Bernoulli(rho): check the z-score of the total count.
+            let expected = p.reduce(0, +) * Double(members / 2)
+            let sd = (p.reduce(0) { $0 + $1 * (1 - $1) } * Double(members / 2)).squareRoot()
+            let total = Double(counts.reduce(0, +)), totalMirror = Double(mirrorCounts.reduce(0, +))
+            XCTAssertLessThan(abs(total - expected) / sd, 5, "plain members: \(total) ones, expected \(expected)")
+            XCTAssertLessThan(abs(totalMirror - expected) / sd, 5, "mirrored members: \(totalMirror), expected \(expected)")
+            // U < rho and U >= 1 - rho are both 1 with probability max(0, 2 rho - 1): a deterministic coupling.
+            XCTAssertLessThan(
+                abs(Double(bothOnes) - expectedBoth), 5 * expectedBoth.squareRoot() + 5,
+                "pairs with both bits set: \(bothOnes), expected \(expectedBoth)")
         }
-        for i in 0..<d { expectedBoth += Double(members / 2) * max(0, 2 * p[i] - 1) }
-        // Each of the two members of a pair is Bernoulli(rho): check the z-score of the total count.
-        let expected = p.reduce(0, +) * Double(members / 2)
-        let sd = (p.reduce(0) { $0 + $1 * (1 - $1) } * Double(members / 2)).squareRoot()
-        let total = Double(counts.reduce(0, +)), totalMirror = Double(mirrorCounts.reduce(0, +))
-        XCTAssertLessThan(abs(total - expected) / sd, 5, "plain members: \(total) ones, expected \(expected)")
-        XCTAssertLessThan(abs(totalMirror - expected) / sd, 5, "mirrored members: \(totalMirror), expected \(expected)")
-        // U < rho and U >= 1 - rho are both 1 with probability max(0, 2 rho - 1): a deterministic coupling.
-        XCTAssertLessThan(
-            abs(Double(bothOnes) - expectedBoth), 5 * expectedBoth.squareRoot() + 5,
-            "pairs with both bits set: \(bothOnes), expected \(expectedBoth)")
     }
 
     func testMostLikelyKLEntropy() {
-        let dist = BernoulliDistribution(probabilities: [0.2, 0.5, 0.7, 0.9999, 0.0])
-        XCTAssertEqual(BitGenome.unpack(dist.mostLikely, bits: 5), [0, 0, 1, 1, 0])
-        XCTAssertEqual(dist.probabilities[3], 0.999)
-        XCTAssertEqual(dist.probabilities[4], 0.001)
-        let q = BernoulliDistribution(dimension: 5)
-        var expected = 0.0
-        for p: Double in [0.2, 0.5, 0.7, 0.999, 0.001] {
-            let one: Double = p * log(p / 0.5)
-            let zero: Double = (1 - p) * log((1 - p) / 0.5)
-            expected += one + zero
+        forEveryKernelLevel {
+            let dist = BernoulliDistribution(probabilities: [0.2, 0.5, 0.7, 0.9999, 0.0])
+            XCTAssertEqual(BitGenome.unpack(dist.mostLikely, bits: 5), [0, 0, 1, 1, 0])
+            XCTAssertEqual(dist.probabilities[3], 0.999)
+            XCTAssertEqual(dist.probabilities[4], 0.001)
+            let q = BernoulliDistribution(dimension: 5)
+            var expected = 0.0
+            for p: Double in [0.2, 0.5, 0.7, 0.999, 0.001] {
+                let one: Double = p * log(p / 0.5)
+                let zero: Double = (1 - p) * log((1 - p) / 0.5)
+                expected += one + zero
+            }
+            XCTAssertEqual(dist.klDivergence(to: q), expected, accuracy: 1e-14)
+            XCTAssertEqual(q.klDivergence(to: q), 0)
+            XCTAssertEqual(q.entropy, 5 * log(2), accuracy: 1e-12)
+            XCTAssertEqual(q.meanVariance, 0.25)
+            XCTAssertEqual(dist.meanProbability, (0.2 + 0.5 + 0.7 + 0.999 + 0.001) / 5, accuracy: 1e-15)
         }
-        XCTAssertEqual(dist.klDivergence(to: q), expected, accuracy: 1e-14)
-        XCTAssertEqual(q.klDivergence(to: q), 0)
-        XCTAssertEqual(q.entropy, 5 * log(2), accuracy: 1e-12)
-        XCTAssertEqual(q.meanVariance, 0.25)
-        XCTAssertEqual(dist.meanProbability, (0.2 + 0.5 + 0.7 + 0.999 + 0.001) / 5, accuracy: 1e-15)
     }
 
     func testCodableRoundTrip() throws {

@@ -14,107 +14,113 @@ final class StatisticsTests: XCTestCase {
 
     /// Statistics filled in any grouping and order are identical to one sequential pass.
     func testMergeIsGroupingIndependent() {
-        let d = 1000, m = 37
-        var stream = CounterStream(seed: 2, generation: 0, member: 0, purpose: .auxiliary)
-        let dist = BernoulliDistribution(probabilities: (0..<d).map { _ in stream.nextUniformDouble() })
-        let weights = FitnessShaping.integerWeights(fitnesses(m, seed: 1))
-        for mirrored in [false, true] {
-            let mm = mirrored ? 36 : m
-            let w = Array(weights[0..<mm])
-            let single = BitStatistics.compute(weights: w, distribution: dist, generation: 4, seed: 8, mirrored: mirrored)
-            for threads in [2, 3, 5] {
-                let parallel = BitStatistics.compute(
-                    weights: w, distribution: dist, generation: 4, seed: 8, mirrored: mirrored, threads: threads)
-                XCTAssertEqual(parallel, single, "threads \(threads), mirrored \(mirrored)")
-            }
-            // Odd subsets merged in reverse.
-            var evens = BitStatistics(dimension: d, populationSize: mm, mirrored: mirrored)
-            var odds = evens
-            for k in stride(from: mm - 1, through: 0, by: -1) {
-                let bits = dist.sample(member: k, generation: 4, seed: 8, mirrored: mirrored)
-                bits.withUnsafeBufferPointer {
-                    if k % 2 == 0 { evens.add(member: k, weight: w[k], bits: $0) } else { odds.add(member: k, weight: w[k], bits: $0) }
+        forEveryKernelLevel {
+            let d = 1000, m = 37
+            var stream = CounterStream(seed: 2, generation: 0, member: 0, purpose: .auxiliary)
+            let dist = BernoulliDistribution(probabilities: (0..<d).map { _ in stream.nextUniformDouble() })
+            let weights = FitnessShaping.integerWeights(fitnesses(m, seed: 1))
+            for mirrored in [false, true] {
+                let mm = mirrored ? 36 : m
+                let w = Array(weights[0..<mm])
+                let single = BitStatistics.compute(weights: w, distribution: dist, generation: 4, seed: 8, mirrored: mirrored)
+                for threads in [2, 3, 5] {
+                    let parallel = BitStatistics.compute(
+                        weights: w, distribution: dist, generation: 4, seed: 8, mirrored: mirrored, threads: threads)
+                    XCTAssertEqual(parallel, single, "threads \(threads), mirrored \(mirrored)")
                 }
+                // Odd subsets merged in reverse.
+                var evens = BitStatistics(dimension: d, populationSize: mm, mirrored: mirrored)
+                var odds = evens
+                for k in stride(from: mm - 1, through: 0, by: -1) {
+                    let bits = dist.sample(member: k, generation: 4, seed: 8, mirrored: mirrored)
+                    bits.withUnsafeBufferPointer {
+                        if k % 2 == 0 { evens.add(member: k, weight: w[k], bits: $0) } else { odds.add(member: k, weight: w[k], bits: $0) }
+                    }
+                }
+                odds.merge(evens)
+                XCTAssertEqual(odds, single, "odd/even grouping, mirrored \(mirrored)")
             }
-            odds.merge(evens)
-            XCTAssertEqual(odds, single, "odd/even grouping, mirrored \(mirrored)")
         }
     }
 
     /// The integer-sum formulas give the same g and sample variances as a direct Float64 pass.
     func testIntegerFormulasMatchDirectComputation() {
-        let d = 300, m = 24
-        var stream = CounterStream(seed: 5, generation: 0, member: 0, purpose: .auxiliary)
-        let dist = BernoulliDistribution(probabilities: (0..<d).map { _ in stream.nextUniformDouble() })
-        let f = fitnesses(m, seed: 3)
-        let weights = FitnessShaping.integerWeights(f)
-        let stats = BitStatistics.compute(weights: weights, distribution: dist, generation: 0, seed: 1, mirrored: false)
-        let z = FitnessShaping.standardizedRanks(f)
-        let u = FitnessShaping.centeredRanks(f)
-        let s = (Double(m) / Double(stats.squaredWeightSum)).squareRoot()
-        let bits = (0..<m).map { BitGenome.unpack(dist.sample(member: $0, generation: 0, seed: 1), bits: d) }
-        let rho = dist.probabilities
-        for i in 0..<d {
-            var gz = 0.0, gu = 0.0, c2 = 0.0
-            for k in 0..<m {
-                let c = z[k] * (Double(bits[k][i]) - rho[i])
-                gz += c; c2 += c * c
-                gu += u[k] * (Double(bits[k][i]) - rho[i])
+        forEveryKernelLevel {
+            let d = 300, m = 24
+            var stream = CounterStream(seed: 5, generation: 0, member: 0, purpose: .auxiliary)
+            let dist = BernoulliDistribution(probabilities: (0..<d).map { _ in stream.nextUniformDouble() })
+            let f = fitnesses(m, seed: 3)
+            let weights = FitnessShaping.integerWeights(f)
+            let stats = BitStatistics.compute(weights: weights, distribution: dist, generation: 0, seed: 1, mirrored: false)
+            let z = FitnessShaping.standardizedRanks(f)
+            let u = FitnessShaping.centeredRanks(f)
+            let s = (Double(m) / Double(stats.squaredWeightSum)).squareRoot()
+            let bits = (0..<m).map { BitGenome.unpack(dist.sample(member: $0, generation: 0, seed: 1), bits: d) }
+            let rho = dist.probabilities
+            for i in 0..<d {
+                var gz = 0.0, gu = 0.0, c2 = 0.0
+                for k in 0..<m {
+                    let c = z[k] * (Double(bits[k][i]) - rho[i])
+                    gz += c; c2 += c * c
+                    gu += u[k] * (Double(bits[k][i]) - rho[i])
+                }
+                let integerG = s / Double(m) * (Double(stats.weightedCounts[i]) - rho[i] * Double(stats.weightSum))
+                XCTAssertEqual(integerG, gz / Double(m), accuracy: 1e-12)
+                let integerC2 = s * s * (Double(stats.squaredWeightedCounts[i]) * (1 - 2 * rho[i]) + rho[i] * rho[i] * Double(stats.squaredWeightSum))
+                XCTAssertEqual(integerC2, c2, accuracy: 1e-10)
+                let ecG = (Double(stats.weightedCounts[i]) - rho[i] * Double(stats.weightSum)) / (2 * Double(m - 1) * Double(m))
+                XCTAssertEqual(ecG, gu / Double(m), accuracy: 1e-14)
             }
-            let integerG = s / Double(m) * (Double(stats.weightedCounts[i]) - rho[i] * Double(stats.weightSum))
-            XCTAssertEqual(integerG, gz / Double(m), accuracy: 1e-12)
-            let integerC2 = s * s * (Double(stats.squaredWeightedCounts[i]) * (1 - 2 * rho[i]) + rho[i] * rho[i] * Double(stats.squaredWeightSum))
-            XCTAssertEqual(integerC2, c2, accuracy: 1e-10)
-            let ecG = (Double(stats.weightedCounts[i]) - rho[i] * Double(stats.weightSum)) / (2 * Double(m - 1) * Double(m))
-            XCTAssertEqual(ecG, gu / Double(m), accuracy: 1e-14)
+            XCTAssertEqual(stats.weightSum, 0)
         }
-        XCTAssertEqual(stats.weightSum, 0)
     }
 
     /// Statistics from the genomes kept during the rollouts (all, some, or those of another
     /// generation, which must be ignored) equal the statistics that regenerate every member.
     func testStoredGenomesGiveIdenticalStatistics() {
-        let d = 1000, m = 12
-        var h = SATRStrategy.Hyperparameters()
-        h.mirrored = true
-        var strategy = SATRStrategy(dimension: d, populationSize: m, seed: 4, hyperparameters: h)
-        _ = strategy.tell(fitnesses: fitnesses(m, seed: 7))
-        let f = fitnesses(m, seed: 8)
-        let reference = strategy.statistics(fitnesses: f, threads: 1)
-        let genomes = MemberGenomes<UInt64>(members: m, genomeCount: strategy.genomeCount)
-        let sample = strategy.ask(keepingIn: genomes)
-        XCTAssertEqual(strategy.statistics(of: sample, fitnesses: f, executor: Executor(threads: 2)), reference, "nothing kept")
-        var scratch = [UInt64](repeating: 0, count: strategy.genomeCount)
-        for k in stride(from: 1, to: m, by: 3) {
-            scratch.withUnsafeMutableBufferPointer { sample.draw(member: k, into: $0) }
+        forEveryKernelLevel {
+            let d = 1000, m = 12
+            var h = SATRStrategy.Hyperparameters()
+            h.mirrored = true
+            var strategy = SATRStrategy(dimension: d, populationSize: m, seed: 4, hyperparameters: h)
+            _ = strategy.tell(fitnesses: fitnesses(m, seed: 7))
+            let f = fitnesses(m, seed: 8)
+            let reference = strategy.statistics(fitnesses: f, threads: 1)
+            let genomes = MemberGenomes<UInt64>(members: m, genomeCount: strategy.genomeCount)
+            let sample = strategy.ask(keepingIn: genomes)
+            XCTAssertEqual(strategy.statistics(of: sample, fitnesses: f, executor: Executor(threads: 2)), reference, "nothing kept")
+            var scratch = [UInt64](repeating: 0, count: strategy.genomeCount)
+            for k in stride(from: 1, to: m, by: 3) {
+                scratch.withUnsafeMutableBufferPointer { sample.draw(member: k, into: $0) }
+            }
+            XCTAssertEqual(sample.keptMembers, [1, 4, 7, 10])
+            XCTAssertEqual(strategy.statistics(of: sample, fitnesses: f, executor: Executor(threads: 3)), reference, "some members kept")
+            for k in 0..<m {
+                scratch.withUnsafeMutableBufferPointer { sample.draw(member: k, into: $0) }
+            }
+            XCTAssertEqual(strategy.statistics(of: sample, fitnesses: f, executor: Executor(threads: 2)), reference, "all members kept")
+            // Genomes of another generation are never used: garbage stored under generation 0.
+            genomes.begin(generation: 0)
+            let garbage = [UInt64](repeating: 0xDEAD_BEEF, count: strategy.genomeCount)
+            for k in 0..<m { garbage.withUnsafeBufferPointer { genomes.store(member: k, genome: $0) } }
+            XCTAssertNil(sample.kept(member: 0))
+            XCTAssertEqual(strategy.statistics(of: sample, fitnesses: f, executor: .serial), reference, "stale store")
+            // Shares of several parts merge to the whole: two processes' kept members (even, odd), or
+            // three regenerated blocks.
+            var halves: BitStatistics? = nil
+            for part in 0..<2 {
+                let kept = strategy.ask(keepingIn: MemberGenomes<UInt64>(members: m, genomeCount: strategy.genomeCount))
+                for k in stride(from: part, to: m, by: 2) { scratch.withUnsafeMutableBufferPointer { kept.draw(member: k, into: $0) } }
+                let share = strategy.statistics(of: kept, fitnesses: f, share: StatisticsShare(part: part, of: 2), executor: .serial)
+                if halves == nil { halves = share } else { halves?.merge(share) }
+            }
+            XCTAssertEqual(halves, reference, "kept members of two processes merged")
+            halves = strategy.statistics(of: strategy.ask(), fitnesses: f, share: StatisticsShare(part: 0, of: 3), executor: .serial)
+            for part in 1..<3 {
+                halves?.merge(strategy.statistics(of: strategy.ask(), fitnesses: f, share: StatisticsShare(part: part, of: 3), executor: .serial))
+            }
+            XCTAssertEqual(halves, reference, "three blocks merged")
         }
-        XCTAssertEqual(sample.keptMembers, [1, 4, 7, 10])
-        XCTAssertEqual(strategy.statistics(of: sample, fitnesses: f, executor: Executor(threads: 3)), reference, "some members kept")
-        for k in 0..<m {
-            scratch.withUnsafeMutableBufferPointer { sample.draw(member: k, into: $0) }
-        }
-        XCTAssertEqual(strategy.statistics(of: sample, fitnesses: f, executor: Executor(threads: 2)), reference, "all members kept")
-        // Genomes of another generation are never used: garbage stored under generation 0.
-        genomes.begin(generation: 0)
-        let garbage = [UInt64](repeating: 0xDEAD_BEEF, count: strategy.genomeCount)
-        for k in 0..<m { garbage.withUnsafeBufferPointer { genomes.store(member: k, genome: $0) } }
-        XCTAssertNil(sample.kept(member: 0))
-        XCTAssertEqual(strategy.statistics(of: sample, fitnesses: f, executor: .serial), reference, "stale store")
-        // Shares of several parts merge to the whole: two processes' kept members (even, odd), or
-        // three regenerated blocks.
-        var halves: BitStatistics? = nil
-        for part in 0..<2 {
-            let kept = strategy.ask(keepingIn: MemberGenomes<UInt64>(members: m, genomeCount: strategy.genomeCount))
-            for k in stride(from: part, to: m, by: 2) { scratch.withUnsafeMutableBufferPointer { kept.draw(member: k, into: $0) } }
-            let share = strategy.statistics(of: kept, fitnesses: f, share: StatisticsShare(part: part, of: 2), executor: .serial)
-            if halves == nil { halves = share } else { halves?.merge(share) }
-        }
-        XCTAssertEqual(halves, reference, "kept members of two processes merged")
-        halves = strategy.statistics(of: strategy.ask(), fitnesses: f, share: StatisticsShare(part: 0, of: 3), executor: .serial)
-        for part in 1..<3 {
-            halves?.merge(strategy.statistics(of: strategy.ask(), fitnesses: f, share: StatisticsShare(part: part, of: 3), executor: .serial))
-        }
-        XCTAssertEqual(halves, reference, "three blocks merged")
     }
 
     /// Gaussian ES statistics split by parameter blocks merge (or reduce through their sums) to
@@ -155,27 +161,29 @@ final class OptimizerStateTests: XCTestCase {
     /// and within 2e-5 for the smallest non-zero |g| = 1 / (2 (M - 1) M); a bit whose integer
     /// gradient sum is exactly zero stays at 0.5.
     func testECFirstStep() {
-        let d = 5000, m = 64
-        var ec = ECStrategy(dimension: d, populationSize: m, seed: 7)
-        var s = CounterStream(seed: 1, generation: 0, member: 0, purpose: .auxiliary)
-        let f = (0..<m).map { _ in s.nextNormal() }
-        let stats = ec.statistics(fitnesses: f)
-        let g = ec.gradient(from: stats)
-        _ = ec.update(with: stats)
-        var wrong = 0, zero = 0, within1e6 = 0, worst = 0.0
-        for i in 0..<d {
-            let p = ec.distribution.probabilities[i]
-            if g[i] == 0 { zero += 1; if p != 0.5 { wrong += 1 }; continue }
-            let target = g[i] > 0 ? 0.65 : 0.35
-            let deviation = abs(p - target)
-            worst = max(worst, deviation)
-            if deviation <= 1e-6 { within1e6 += 1 }
-            let allowed = 0.15 * 1e-8 / abs(g[i]) + 1e-15
-            if deviation > allowed || deviation > 2e-5 { wrong += 1 }
+        forEveryKernelLevel {
+            let d = 5000, m = 64
+            var ec = ECStrategy(dimension: d, populationSize: m, seed: 7)
+            var s = CounterStream(seed: 1, generation: 0, member: 0, purpose: .auxiliary)
+            let f = (0..<m).map { _ in s.nextNormal() }
+            let stats = ec.statistics(fitnesses: f)
+            let g = ec.gradient(from: stats)
+            _ = ec.update(with: stats)
+            var wrong = 0, zero = 0, within1e6 = 0, worst = 0.0
+            for i in 0..<d {
+                let p = ec.distribution.probabilities[i]
+                if g[i] == 0 { zero += 1; if p != 0.5 { wrong += 1 }; continue }
+                let target = g[i] > 0 ? 0.65 : 0.35
+                let deviation = abs(p - target)
+                worst = max(worst, deviation)
+                if deviation <= 1e-6 { within1e6 += 1 }
+                let allowed = 0.15 * 1e-8 / abs(g[i]) + 1e-15
+                if deviation > allowed || deviation > 2e-5 { wrong += 1 }
+            }
+            XCTAssertEqual(wrong, 0, "\(wrong) of \(d) bits did not move to 0.35/0.65 (worst deviation \(worst), \(zero) zero gradients)")
+            XCTAssertGreaterThan(within1e6, d * 9 / 10, "only \(within1e6) of \(d) bits within 1e-6 of 0.35/0.65")
+            XCTAssertLessThan(zero, d / 50, "too many exactly-zero gradients: \(zero)")
         }
-        XCTAssertEqual(wrong, 0, "\(wrong) of \(d) bits did not move to 0.35/0.65 (worst deviation \(worst), \(zero) zero gradients)")
-        XCTAssertGreaterThan(within1e6, d * 9 / 10, "only \(within1e6) of \(d) bits within 1e-6 of 0.35/0.65")
-        XCTAssertLessThan(zero, d / 50, "too many exactly-zero gradients: \(zero)")
     }
 
     func roundTrip<S: SearchStrategy>(_ strategy: S, fitness: (Int, Int) -> Double) throws {
@@ -198,15 +206,17 @@ final class OptimizerStateTests: XCTestCase {
     }
 
     func testCheckpointRoundTripsAreBitIdentical() throws {
-        let noise: (Int, Int) -> Double = { t, k in
-            var s = CounterStream(seed: 99, generation: t, member: k, purpose: .auxiliary)
-            return s.nextNormal()
+        try forEveryKernelLevel {
+            let noise: (Int, Int) -> Double = { t, k in
+                var s = CounterStream(seed: 99, generation: t, member: k, purpose: .auxiliary)
+                return s.nextNormal()
+            }
+            try roundTrip(ECStrategy(dimension: 777, populationSize: 16, seed: 3), fitness: noise)
+            for estimator in SignalEstimator.allCases {
+                let h = SATRStrategy.Hyperparameters(trustRadius: 0.05, signalEstimator: estimator, mirrored: true)
+                try roundTrip(SATRStrategy(dimension: 777, populationSize: 16, seed: 3, hyperparameters: h), fitness: noise)
+            }
+            try roundTrip(GaussianESStrategy(parameterCount: 101, populationSize: 8, seed: 3), fitness: noise)
         }
-        try roundTrip(ECStrategy(dimension: 777, populationSize: 16, seed: 3), fitness: noise)
-        for estimator in SignalEstimator.allCases {
-            let h = SATRStrategy.Hyperparameters(trustRadius: 0.05, signalEstimator: estimator, mirrored: true)
-            try roundTrip(SATRStrategy(dimension: 777, populationSize: 16, seed: 3, hyperparameters: h), fitness: noise)
-        }
-        try roundTrip(GaussianESStrategy(parameterCount: 101, populationSize: 8, seed: 3), fitness: noise)
     }
 }

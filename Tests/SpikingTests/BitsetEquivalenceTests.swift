@@ -58,32 +58,36 @@ final class BitsetEquivalenceTests: XCTestCase {
     }
 
     func testRandomConnectivityAcrossSizesAndDensities() throws {
-        let cases: [(n: Int, d: Int, a: Int, densities: [Float])] = [
-            (64, 1, 1, [0.01, 0.2, 0.5, 0.8, 0.99]),
-            (64, 5, 2, [0.05, 0.35, 0.65, 0.95]),
-            (128, 3, 4, [0.01, 0.3, 0.5, 0.7, 0.99]),
-            (128, 17, 6, [0.1, 0.5, 0.9]),
-            (256, 11, 3, [0.01, 0.25, 0.5, 0.75, 0.99]),
-            (512, 7, 5, [0.02, 0.5, 0.98]),
-        ]
-        var seed: UInt64 = 100
-        for c in cases {
-            let shape = try NetworkShape(observationSize: c.d, actionSize: c.a, neurons: c.n)
-            for density in c.densities {
-                seed += 1
-                let spikes = assertIdentical(shape, connectivity: Self.randomConnectivity(shape, density: density, seed: seed), seed: seed)
-                if density >= 0.2 && density <= 0.8 {
-                    XCTAssertGreaterThan(spikes, 0, "\(shape) density \(density) never spiked: the test would be vacuous")
+        try forEveryKernelLevel {
+            let cases: [(n: Int, d: Int, a: Int, densities: [Float])] = [
+                (64, 1, 1, [0.01, 0.2, 0.5, 0.8, 0.99]),
+                (64, 5, 2, [0.05, 0.35, 0.65, 0.95]),
+                (128, 3, 4, [0.01, 0.3, 0.5, 0.7, 0.99]),
+                (128, 17, 6, [0.1, 0.5, 0.9]),
+                (256, 11, 3, [0.01, 0.25, 0.5, 0.75, 0.99]),
+                (512, 7, 5, [0.02, 0.5, 0.98]),
+            ]
+            var seed: UInt64 = 100
+            for c in cases {
+                let shape = try NetworkShape(observationSize: c.d, actionSize: c.a, neurons: c.n)
+                for density in c.densities {
+                    seed += 1
+                    let spikes = assertIdentical(shape, connectivity: Self.randomConnectivity(shape, density: density, seed: seed), seed: seed)
+                    if density >= 0.2 && density <= 0.8 {
+                        XCTAssertGreaterThan(spikes, 0, "\(shape) density \(density) never spiked: the test would be vacuous")
+                    }
                 }
             }
         }
     }
 
     func testAllZeroAndAllOneConnectivity() throws {
-        for (n, d, a) in [(64, 2, 1), (128, 11, 3), (256, 17, 6), (512, 4, 2)] {
-            let shape = try NetworkShape(observationSize: d, actionSize: a, neurons: n)
-            assertIdentical(shape, connectivity: [UInt64](repeating: 0, count: shape.wordsPerMember), seed: 7)
-            assertIdentical(shape, connectivity: [UInt64](repeating: ~0, count: shape.wordsPerMember), seed: 8)
+        try forEveryKernelLevel {
+            for (n, d, a) in [(64, 2, 1), (128, 11, 3), (256, 17, 6), (512, 4, 2)] {
+                let shape = try NetworkShape(observationSize: d, actionSize: a, neurons: n)
+                assertIdentical(shape, connectivity: [UInt64](repeating: 0, count: shape.wordsPerMember), seed: 7)
+                assertIdentical(shape, connectivity: [UInt64](repeating: ~0, count: shape.wordsPerMember), seed: 8)
+            }
         }
     }
 
@@ -92,77 +96,85 @@ final class BitsetEquivalenceTests: XCTestCase {
     /// small k). `NetworkConstants.flushSubnormal` takes every state value below 2^-126 to +0, in
     /// both implementations, so after 100 env steps (3300 substeps) every membrane is exactly 0.
     func testSilentNeuronsDecayToExactZeroWithoutSubnormals() throws {
-        let shape = try NetworkShape(observationSize: 3, actionSize: 2, neurons: 128)
-        let silent = [UInt64](repeating: 0, count: shape.wordsPerMember)
-        var reference = ReferenceNetwork(shape: shape)
-        var bitset = BitsetNetwork(shape: shape)
-        reference.load(connectivity: silent)
-        bitset.load(connectivity: silent)
-        let v0 = shape.initialMembrane(seed: 4, generation: 0, member: 0)
-        reference.reset(initialMembrane: v0)
-        bitset.reset(initialMembrane: v0)
-        let x: [Float] = [0.5, -1, 2]
-        var sawSubnormalRange = false
-        for _ in 0..<100 {
-            _ = reference.step(observation: x)
-            _ = bitset.step(observation: x)
-            XCTAssertEqual(Self.bitPatterns(reference.membrane), Self.bitPatterns(bitset.membrane))
-            for v in bitset.membrane + reference.membrane {
-                XCTAssertFalse(v.isSubnormal, "membrane value \(v) is subnormal")
-                if v != 0 && v < 1e-30 { sawSubnormalRange = true }
+        try forEveryKernelLevel {
+            let shape = try NetworkShape(observationSize: 3, actionSize: 2, neurons: 128)
+            let silent = [UInt64](repeating: 0, count: shape.wordsPerMember)
+            var reference = ReferenceNetwork(shape: shape)
+            var bitset = BitsetNetwork(shape: shape)
+            reference.load(connectivity: silent)
+            bitset.load(connectivity: silent)
+            let v0 = shape.initialMembrane(seed: 4, generation: 0, member: 0)
+            reference.reset(initialMembrane: v0)
+            bitset.reset(initialMembrane: v0)
+            let x: [Float] = [0.5, -1, 2]
+            var sawSubnormalRange = false
+            for _ in 0..<100 {
+                _ = reference.step(observation: x)
+                _ = bitset.step(observation: x)
+                XCTAssertEqual(Self.bitPatterns(reference.membrane), Self.bitPatterns(bitset.membrane))
+                for v in bitset.membrane + reference.membrane {
+                    XCTAssertFalse(v.isSubnormal, "membrane value \(v) is subnormal")
+                    if v != 0 && v < 1e-30 { sawSubnormalRange = true }
+                }
             }
+            XCTAssertTrue(sawSubnormalRange, "the decay never came near the subnormal range: the test would be vacuous")
+            XCTAssertEqual(bitset.membrane, [Float](repeating: 0, count: shape.neurons))
+            XCTAssertEqual(reference.membrane, [Float](repeating: 0, count: shape.neurons))
         }
-        XCTAssertTrue(sawSubnormalRange, "the decay never came near the subnormal range: the test would be vacuous")
-        XCTAssertEqual(bitset.membrane, [Float](repeating: 0, count: shape.neurons))
-        XCTAssertEqual(reference.membrane, [Float](repeating: 0, count: shape.neurons))
     }
 
     func testHumanoidSize() throws {
-        let shape = try NetworkShape(observationSize: 348, actionSize: 17, neurons: 256)
-        let spikes = assertIdentical(shape, connectivity: Self.randomConnectivity(shape, density: 0.5, seed: 9), seed: 9)
-        XCTAssertGreaterThan(spikes, 0)
+        try forEveryKernelLevel {
+            let shape = try NetworkShape(observationSize: 348, actionSize: 17, neurons: 256)
+            let spikes = assertIdentical(shape, connectivity: Self.randomConnectivity(shape, density: 0.5, seed: 9), seed: 9)
+            XCTAssertGreaterThan(spikes, 0)
+        }
     }
 
     func testPopulationEqualsSingleMembers() throws {
-        let shape = try NetworkShape(observationSize: 5, actionSize: 3, neurons: 128)
-        let members = 4
-        var all: [UInt64] = []
-        var membrane: [Float] = []
-        for m in 0..<members {
-            all += Self.randomConnectivity(shape, density: 0.2 + 0.2 * Float(m), seed: UInt64(40 + m))
-            membrane += shape.initialMembrane(seed: 1, generation: 0, member: m)
-        }
-        var population = BitsetPopulation(shape: shape, members: members)
-        all.withUnsafeBufferPointer { population.load(connectivity: $0) }
-        membrane.withUnsafeBufferPointer { population.reset(initialMembrane: $0) }
-        var singles = (0..<members).map { m -> BitsetNetwork in
-            var net = BitsetNetwork(shape: shape)
-            net.load(connectivity: Array(all[(m * shape.wordsPerMember)..<((m + 1) * shape.wordsPerMember)]))
-            net.reset(initialMembrane: Array(membrane[(m * shape.neurons)..<((m + 1) * shape.neurons)]))
-            return net
-        }
-        let xs = Self.observations(members * shape.observationSize, steps: 20, seed: 3)
-        for x in xs {
-            var y = [Float](repeating: .nan, count: members * shape.actionSize)
-            x.withUnsafeBufferPointer { xb in y.withUnsafeMutableBufferPointer { population.step(observations: xb, outputs: $0) } }
+        try forEveryKernelLevel {
+            let shape = try NetworkShape(observationSize: 5, actionSize: 3, neurons: 128)
+            let members = 4
+            var all: [UInt64] = []
+            var membrane: [Float] = []
             for m in 0..<members {
-                let ySingle = singles[m].step(observation: Array(x[(m * shape.observationSize)..<((m + 1) * shape.observationSize)]))
-                XCTAssertEqual(Self.bitPatterns(ySingle), Self.bitPatterns(Array(y[(m * shape.actionSize)..<((m + 1) * shape.actionSize)])))
-                XCTAssertEqual(Self.bitPatterns(singles[m].membrane), Self.bitPatterns(population.membrane(member: m)))
-                XCTAssertEqual(singles[m].spikes, population.spikes(member: m))
-                XCTAssertEqual(singles[m].lastStepSpikeCount, population.lastStepSpikeCount(member: m))
+                all += Self.randomConnectivity(shape, density: 0.2 + 0.2 * Float(m), seed: UInt64(40 + m))
+                membrane += shape.initialMembrane(seed: 1, generation: 0, member: m)
+            }
+            var population = BitsetPopulation(shape: shape, members: members)
+            all.withUnsafeBufferPointer { population.load(connectivity: $0) }
+            membrane.withUnsafeBufferPointer { population.reset(initialMembrane: $0) }
+            var singles = (0..<members).map { m -> BitsetNetwork in
+                var net = BitsetNetwork(shape: shape)
+                net.load(connectivity: Array(all[(m * shape.wordsPerMember)..<((m + 1) * shape.wordsPerMember)]))
+                net.reset(initialMembrane: Array(membrane[(m * shape.neurons)..<((m + 1) * shape.neurons)]))
+                return net
+            }
+            let xs = Self.observations(members * shape.observationSize, steps: 20, seed: 3)
+            for x in xs {
+                var y = [Float](repeating: .nan, count: members * shape.actionSize)
+                x.withUnsafeBufferPointer { xb in y.withUnsafeMutableBufferPointer { population.step(observations: xb, outputs: $0) } }
+                for m in 0..<members {
+                    let ySingle = singles[m].step(observation: Array(x[(m * shape.observationSize)..<((m + 1) * shape.observationSize)]))
+                    XCTAssertEqual(Self.bitPatterns(ySingle), Self.bitPatterns(Array(y[(m * shape.actionSize)..<((m + 1) * shape.actionSize)])))
+                    XCTAssertEqual(Self.bitPatterns(singles[m].membrane), Self.bitPatterns(population.membrane(member: m)))
+                    XCTAssertEqual(singles[m].spikes, population.spikes(member: m))
+                    XCTAssertEqual(singles[m].lastStepSpikeCount, population.lastStepSpikeCount(member: m))
+                }
             }
         }
     }
 
     func testCopiesAreIndependentValues() throws {
-        let shape = try NetworkShape(observationSize: 3, actionSize: 2, neurons: 64)
-        var a = BitsetNetwork(shape: shape)
-        a.load(connectivity: Self.randomConnectivity(shape, density: 0.5, seed: 2))
-        a.reset(initialMembrane: shape.initialMembrane(seed: 2, generation: 0, member: 0))
-        var b = a
-        _ = b.step(observation: [1, -1, 0.5])
-        XCTAssertEqual(a.synapticCurrent, [Float](repeating: 0, count: 64), "stepping a copy changed the original")
-        XCTAssertNotEqual(a.membrane, b.membrane)
+        try forEveryKernelLevel {
+            let shape = try NetworkShape(observationSize: 3, actionSize: 2, neurons: 64)
+            var a = BitsetNetwork(shape: shape)
+            a.load(connectivity: Self.randomConnectivity(shape, density: 0.5, seed: 2))
+            a.reset(initialMembrane: shape.initialMembrane(seed: 2, generation: 0, member: 0))
+            var b = a
+            _ = b.step(observation: [1, -1, 0.5])
+            XCTAssertEqual(a.synapticCurrent, [Float](repeating: 0, count: 64), "stepping a copy changed the original")
+            XCTAssertNotEqual(a.membrane, b.membrane)
+        }
     }
 }

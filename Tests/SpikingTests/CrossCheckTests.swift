@@ -55,15 +55,17 @@ final class CrossCheckTests: XCTestCase {
     }
 
     func testBitsetReproducesTheVector() {
-        var net = BitsetNetwork(shape: Self.shape)
-        net.load(connectivity: Self.connectivity)
-        net.reset(initialMembrane: Self.initialMembrane)
-        for step in 0..<5 {
-            let y = net.step(observation: Self.observation)
-            for a in 0..<3 { XCTAssertEqual(y[a], Self.expectedY[step][a], accuracy: 1e-5, "step \(step) action \(a)") }
-            XCTAssertEqual(net.lastStepSpikeCount, Self.expectedSpikes[step], "spikes at env step \(step)")
-            if step == 0 {
-                XCTAssertEqual(net.rateTrace.reduce(0, +), Self.expectedRateSumAfterStep0, accuracy: 1e-5)
+        forEveryKernelLevel {
+            var net = BitsetNetwork(shape: Self.shape)
+            net.load(connectivity: Self.connectivity)
+            net.reset(initialMembrane: Self.initialMembrane)
+            for step in 0..<5 {
+                let y = net.step(observation: Self.observation)
+                for a in 0..<3 { XCTAssertEqual(y[a], Self.expectedY[step][a], accuracy: 1e-5, "step \(step) action \(a)") }
+                XCTAssertEqual(net.lastStepSpikeCount, Self.expectedSpikes[step], "spikes at env step \(step)")
+                if step == 0 {
+                    XCTAssertEqual(net.rateTrace.reduce(0, +), Self.expectedRateSumAfterStep0, accuracy: 1e-5)
+                }
             }
         }
     }
