@@ -69,4 +69,37 @@ final class RenderCLITests: ScratchDirectoryTestCase {
             XCTAssertEqual(leftovers, [])
         }
     }
+
+    /// The frames show the scene: decoded without the overlay, no frame is a uniform colour and
+    /// the robot moves (the first and the last frame differ).
+    func testFramesAreNotBlankAndChange() throws {
+        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
+        guard let ffmpeg = path.split(separator: ":").map({ "\($0)/ffmpeg" }).first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
+            throw XCTSkip("ffmpeg is not installed (scripts/setup.sh installs it)")
+        }
+        let dir = try trainTiny(env: "Hopper-v5")
+        let out = root.appendingPathComponent("scene.mp4").path
+        let (width, height, steps) = (96, 96, 40)
+        let r = try SATRProcess.run(["render", dir, "--out", out, "--max-steps", "\(steps)", "--terminate-when-unhealthy", "false",
+                                     "--width", "\(width)", "--height", "\(height)", "--no-overlay"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let decode = Process()
+        decode.executableURL = URL(fileURLWithPath: ffmpeg)
+        decode.arguments = ["-v", "error", "-i", out, "-f", "rawvideo", "-pix_fmt", "gray", "-"]
+        let pipe = Pipe()
+        decode.standardOutput = pipe
+        try decode.run()
+        let bytes = [UInt8](pipe.fileHandleForReading.readDataToEndOfFile())
+        decode.waitUntilExit()
+        let frameSize = width * height
+        XCTAssertEqual(bytes.count, steps * frameSize, "decoded \(bytes.count) bytes")
+        guard bytes.count == steps * frameSize else { return }
+        let frames = (0..<steps).map { Array(bytes[($0 * frameSize)..<(($0 + 1) * frameSize)]) }
+        for (i, frame) in frames.enumerated() {
+            let low = frame.min() ?? 0, high = frame.max() ?? 0
+            XCTAssertGreaterThan(Int(high) - Int(low), 30, "frame \(i) is nearly uniform (\(low)...\(high))")
+        }
+        let changed = zip(frames[0], frames[steps - 1]).filter { abs(Int($0) - Int($1)) > 8 }.count
+        XCTAssertGreaterThan(changed, frameSize / 200, "first and last frame differ in only \(changed) pixels")
+    }
 }
