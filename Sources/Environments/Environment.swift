@@ -115,16 +115,6 @@ public struct EnvironmentOptions: Sendable, Codable, Hashable {
         }
     }
 
-    /// The set options as `(name, value)` text pairs, in `fields` order (for messages and traces).
-    public var setOptionTexts: [(name: String, value: String)] {
-        Self.fields.compactMap { entry in
-            switch entry.field {
-            case .number(let path): return self[keyPath: path].map { (entry.name, "\($0)") }
-            case .flag(let path): return self[keyPath: path].map { (entry.name, "\($0)") }
-            }
-        }
-    }
-
     /// Sets the option `name` (a Gymnasium keyword, e.g. `healthy_reward`) from its text `value`
     /// (a number, or `true`/`false` for flags).
     ///
@@ -163,18 +153,6 @@ public struct EnvironmentOptions: Sendable, Codable, Hashable {
             try options.set(String(text[..<eq]), to: String(text[text.index(after: eq)...]))
         }
         return options
-    }
-
-    /// These options laid over `base`: every option set here replaces `base`'s.
-    public func overriding(_ base: EnvironmentOptions) -> EnvironmentOptions {
-        var out = base
-        for entry in Self.fields {
-            switch entry.field {
-            case .number(let path): if let v = self[keyPath: path] { out[keyPath: path] = v }
-            case .flag(let path): if let v = self[keyPath: path] { out[keyPath: path] = v }
-            }
-        }
-        return out
     }
 
     /// JSON keys are the Gymnasium names; an absent key is an unset option.
