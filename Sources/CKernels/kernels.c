@@ -210,7 +210,7 @@ int satr_kernel_select(int level) {
 }
 
 int64_t satr_network_env_step(
-    const satr_network_params *params, const uint64_t *connectivity, const float *input_signs,
+    const satr_network_params *params, const uint64_t *connectivity, const int8_t *input_signs,
     satr_network_state state, satr_network_scratch scratch, const float *observation, float *output,
     uint64_t *record) {
     switch (satr_kernel_active_level()) {

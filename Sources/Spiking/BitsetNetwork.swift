@@ -5,8 +5,8 @@ final class BitsetStorage: @unchecked Sendable {
     let kernel: BitsetKernel
     let members: Int
     let connectivity: UnsafeMutablePointer<UInt64>
-    /// Per member: K_in as D x N Float32 signs (`BitsetKernel.relayout`).
-    let inputSigns: UnsafeMutablePointer<Float>
+    /// Per member: K_in as D x N signs in {-1, 0, +1}, one byte each (`BitsetKernel.relayout`).
+    let inputSigns: UnsafeMutablePointer<Int8>
     let membrane: UnsafeMutablePointer<Float>
     let synapticCurrent: UnsafeMutablePointer<Float>
     let rateTrace: UnsafeMutablePointer<Float>

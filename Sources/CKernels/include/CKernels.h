@@ -110,7 +110,7 @@ typedef struct {
 /// and, when `record` is not NULL, the spike words after each substep (T x W words). Returns the
 /// number of spikes in the step.
 int64_t satr_network_env_step(
-    const satr_network_params *params, const uint64_t *connectivity, const float *input_signs,
+    const satr_network_params *params, const uint64_t *connectivity, const int8_t *input_signs,
     satr_network_state state, satr_network_scratch scratch, const float *observation, float *output,
     uint64_t *record);
 
