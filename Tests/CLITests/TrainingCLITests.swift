@@ -165,7 +165,8 @@ final class TrainingCLITests: ScratchDirectoryTestCase {
         let preset = try SATRProcess.run(["presets", "Hopper-v5", "--algo", "satr"])
         XCTAssertEqual(preset.status, 0, preset.stderr)
         let presetObject = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(preset.stdout.utf8)) as? [String: Any])
-        for (key, value) in presetObject where !["population", "generations", "max_env_steps", "eval_every", "eval_episodes"].contains(key) {
+        XCTAssertEqual(config["neurons"] as? Int, 64, "the flag overrides the preset's neurons too")
+        for (key, value) in presetObject where !["population", "neurons", "generations", "max_env_steps", "eval_every", "eval_episodes"].contains(key) {
             XCTAssertEqual("\(config[key] ?? "absent")", "\(value)", "preset key \(key) in \(shown)")
         }
         let plainDir = root.appendingPathComponent("plain").path
