@@ -44,6 +44,12 @@ public enum KernelLevel: Int, CaseIterable, Sendable, CustomStringConvertible {
         return try body()
     }
 
+    /// Runs `body` once with each level this CPU supports made active (`with(_:_:)`), in the order
+    /// of `supported`, then restores the level: how the tests hold every path to its reference.
+    public static func withEachSupported(_ body: (KernelLevel) throws -> Void) rethrows {
+        for level in supported { _ = try with(level) { try body(level) } }
+    }
+
     /// The CPU features the dispatcher checks that this CPU has (e.g. "popcnt avx2 ... avx512vpopcntdq").
     public static var cpuFeatures: String { String(cString: satr_cpu_features()) }
 }

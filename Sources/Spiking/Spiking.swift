@@ -5,14 +5,18 @@ extension Spiking {
     /// Which kernels run, for benchmark reports and `satr info`: the architecture and the dispatch
     /// level (`KernelLevel.active`), e.g. "x86_64, runtime dispatch: avx512 (best avx512)".
     public static var codegenDescription: String {
+        "\(architecture), runtime dispatch: \(KernelLevel.active) (best \(KernelLevel.best))"
+    }
+
+    /// The architecture this binary was built for: "x86_64", "arm64" or "other".
+    public static var architecture: String {
         #if arch(x86_64)
-        let arch = "x86_64"
+        "x86_64"
         #elseif arch(arm64)
-        let arch = "arm64"
+        "arm64"
         #else
-        let arch = "other"
+        "other"
         #endif
-        return "\(arch), runtime dispatch: \(KernelLevel.active) (best \(KernelLevel.best))"
     }
 }
 

@@ -38,13 +38,7 @@ struct Info: ParsableCommand {
         #else
         let build = "release"
         #endif
-        #if arch(x86_64)
-        let architecture = "x86_64"
-        #elseif arch(arm64)
-        let architecture = "arm64"
-        #else
-        let architecture = "other"
-        #endif
+        let architecture = Spiking.architecture
         let forced = ProcessInfo.processInfo.environment["SATR_KERNEL"].flatMap { $0.isEmpty ? nil : "SATR_KERNEL=\($0)" }
         return Report(
             build: build, architecture: architecture, cpuFeatures: KernelLevel.cpuFeatures,

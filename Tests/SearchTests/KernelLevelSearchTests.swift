@@ -3,15 +3,11 @@ import Randomness
 @testable import Search
 import Spiking
 
-/// Runs `body` once per kernel level this CPU supports (`KernelLevel`), with that level forced
-/// in-process, then restores the level: the sampler and statistics tests hold every level to their references.
-/// (An `invokeTest` override cannot do this: swift-corelibs-xctest finalizes a test's teardown state
-/// in it, and traps when it runs twice.)
+/// Runs `body` once per kernel level this CPU supports (`KernelLevel.withEachSupported`), naming
+/// the level in the log: the sampler and statistics tests hold every level to their references.
+/// (An `invokeTest` override cannot do this: swift-corelibs-xctest traps when a test runs twice.)
 func forEveryKernelLevel(_ body: () throws -> Void) rethrows {
-    for level in KernelLevel.supported {
-        print("kernel level \(level)")
-        try KernelLevel.with(level, body)
-    }
+    try KernelLevel.withEachSupported { print("kernel level \($0)"); try body() }
 }
 
 final class KernelLevelSearchTests: XCTestCase {

@@ -41,32 +41,39 @@ final class CrossCheckTests: XCTestCase {
     }
 
     func testReferenceReproducesTheVector() {
-        var net = ReferenceNetwork(shape: Self.shape)
+        checkVector(ReferenceNetwork.self)
+    }
+
+    func testBitsetReproducesTheVector() {
+        forEveryKernelLevel { checkVector(BitsetNetwork.self) }
+    }
+
+    /// Five env steps of `Network` from the vector's start: outputs, spike counts, and the rate
+    /// trace's sum after the first step.
+    private func checkVector<Network: CrossCheckedNetwork>(_: Network.Type, file: StaticString = #filePath, line: UInt = #line) {
+        var net = Network(shape: Self.shape)
         net.load(connectivity: Self.connectivity)
         net.reset(initialMembrane: Self.initialMembrane)
         for step in 0..<5 {
             let y = net.step(observation: Self.observation)
-            for a in 0..<3 { XCTAssertEqual(y[a], Self.expectedY[step][a], accuracy: 1e-5, "step \(step) action \(a)") }
-            XCTAssertEqual(net.lastStepSpikeCount, Self.expectedSpikes[step], "spikes at env step \(step)")
+            for a in 0..<3 { XCTAssertEqual(y[a], Self.expectedY[step][a], accuracy: 1e-5, "step \(step) action \(a)", file: file, line: line) }
+            XCTAssertEqual(net.lastStepSpikeCount, Self.expectedSpikes[step], "spikes at env step \(step)", file: file, line: line)
             if step == 0 {
-                XCTAssertEqual(net.rateTrace.reduce(0, +), Self.expectedRateSumAfterStep0, accuracy: 1e-5)
-            }
-        }
-    }
-
-    func testBitsetReproducesTheVector() {
-        forEveryKernelLevel {
-            var net = BitsetNetwork(shape: Self.shape)
-            net.load(connectivity: Self.connectivity)
-            net.reset(initialMembrane: Self.initialMembrane)
-            for step in 0..<5 {
-                let y = net.step(observation: Self.observation)
-                for a in 0..<3 { XCTAssertEqual(y[a], Self.expectedY[step][a], accuracy: 1e-5, "step \(step) action \(a)") }
-                XCTAssertEqual(net.lastStepSpikeCount, Self.expectedSpikes[step], "spikes at env step \(step)")
-                if step == 0 {
-                    XCTAssertEqual(net.rateTrace.reduce(0, +), Self.expectedRateSumAfterStep0, accuracy: 1e-5)
-                }
+                XCTAssertEqual(net.rateTrace.reduce(0, +), Self.expectedRateSumAfterStep0, accuracy: 1e-5, file: file, line: line)
             }
         }
     }
 }
+
+/// What the cross-check vector needs of a network: the reference and the bitset network both have it.
+protocol CrossCheckedNetwork {
+    init(shape: NetworkShape)
+    mutating func load(connectivity: [UInt64])
+    mutating func reset(initialMembrane: [Float])
+    mutating func step(observation: [Float]) -> [Float]
+    var lastStepSpikeCount: Int { get }
+    var rateTrace: [Float] { get }
+}
+
+extension ReferenceNetwork: CrossCheckedNetwork {}
+extension BitsetNetwork: CrossCheckedNetwork {}
