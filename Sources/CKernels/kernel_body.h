@@ -41,7 +41,7 @@ static inline void SATR_FN(count_pass)(
 #undef SATR_COUNT_LOOP
 }
 
-/// One substep (BitsetKernel.substep): the recurrent counts by AND + popcount, then the neuron update.
+/// One substep (ReferenceNetwork.step, docs/NETWORK.md): the recurrent counts by AND + popcount, then the neuron update.
 static inline int64_t SATR_FN(substep)(
     const satr_network_params *p, const uint64_t *kh, const satr_network_state *st, const satr_network_scratch *sc) {
     const int64_t n = p->neurons, w = p->words_per_row;
@@ -122,7 +122,7 @@ static int64_t SATR_FN(network_env_step)(
     satr_network_scratch sc, const float *x, float *y, uint64_t *record) {
     const int64_t n = p->neurons, d = p->observation_size, a = p->action_size, w = p->words_per_row;
 
-    // i_in[j] = R_in * sum_d x_d * sign[d, j], summed over d in order (BitsetKernel.computeInputCurrent).
+    // i_in[j] = R_in * sum_d x_d * sign[d, j], summed over d in order (ReferenceNetwork.step).
     // 64 neurons at a time, their sums in registers while the rows stream past (N is a multiple
     // of 64), so each row costs one byte-load, a conversion, a multiply and an add per neuron.
     float *restrict i_in = st.input_current;
