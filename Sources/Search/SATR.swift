@@ -73,6 +73,17 @@ public struct SATRStrategy: BitSearchStrategy {
         /// `g_t` (0: this generation's `g_t`, the original rule). The budget is unchanged
         /// (`kappa d S_t`, S from the signal estimator). docs/SEARCH.md has the derivation.
         public var directionMomentum: Double = 0
+        /// Pool the evidence while the distribution stands still (docs/SEARCH.md, "Pooling while
+        /// still"). Off: the signal average and the averaged direction are EMAs with factors beta
+        /// and beta_d every generation. On: each is a mean with an effective count `c` of earlier
+        /// generations, `x <- (c x + new) / (c + 1)`, `c <- c + 1`, and `c` is capped at
+        /// `beta / (1 - beta)` (resp. `beta_d / (1 - beta_d)`) only after a generation that moved
+        /// the distribution. While S = 0 keeps rho fixed, every generation samples the same
+        /// distribution, so both become plain running means and their noise keeps falling (as
+        /// `1/sqrt(n)` for the direction and about `1/n` for the signal estimate) instead of
+        /// staying at the EMA's level; when rho moves every generation the signal average is
+        /// exactly the EMA and the direction a count-started average of the same window.
+        public var poolWhileStill: Bool = false
         /// Mirrored pairs (members 2p, 2p + 1 share uniforms).
         public var mirrored: Bool = false
         /// eps, the probability bound (1e-3).
@@ -80,7 +91,8 @@ public struct SATRStrategy: BitSearchStrategy {
         public init() {}
         public init(
             trustRadius: Double = 0.03, etaMax: Double = 3.0, momentum: Double = 0.9,
-            signalEstimator: SignalEstimator = .lagOneCoherence, directionMomentum: Double = 0, mirrored: Bool = false,
+            signalEstimator: SignalEstimator = .lagOneCoherence, directionMomentum: Double = 0,
+            poolWhileStill: Bool = false, mirrored: Bool = false,
             bound: Double = BernoulliDistribution.defaultBound
         ) {
             self.trustRadius = trustRadius
@@ -88,8 +100,27 @@ public struct SATRStrategy: BitSearchStrategy {
             self.momentum = momentum
             self.signalEstimator = signalEstimator
             self.directionMomentum = directionMomentum
+            self.poolWhileStill = poolWhileStill
             self.mirrored = mirrored
             self.bound = bound
+        }
+
+        private enum CodingKeys: String, CodingKey {
+            case trustRadius, etaMax, momentum, signalEstimator, directionMomentum, poolWhileStill, mirrored, bound
+        }
+
+        /// Decodes every key; `poolWhileStill`, added later, defaults to false so that
+        /// checkpoints and configs written before it still load with their original meaning.
+        public init(from decoder: Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            trustRadius = try c.decode(Double.self, forKey: .trustRadius)
+            etaMax = try c.decode(Double.self, forKey: .etaMax)
+            momentum = try c.decode(Double.self, forKey: .momentum)
+            signalEstimator = try c.decode(SignalEstimator.self, forKey: .signalEstimator)
+            directionMomentum = try c.decode(Double.self, forKey: .directionMomentum)
+            poolWhileStill = try c.decodeIfPresent(Bool.self, forKey: .poolWhileStill) ?? false
+            mirrored = try c.decode(Bool.self, forKey: .mirrored)
+            bound = try c.decode(Double.self, forKey: .bound)
         }
 
         /// The numpy prototype's values (kappa 1e-3, eta_max 1), used by the synthetic problems
@@ -111,7 +142,56 @@ public struct SATRStrategy: BitSearchStrategy {
         @PackedDoubles public var evolutionPath: [Double]
         /// `EMA_beta(X)` of the raw signal estimate (started at 0, no bias correction).
         public var signalAverage: Double
+        /// With `poolWhileStill`: the effective number of generations behind `signalAverage`
+        /// (starts at `beta / (1 - beta)`, the EMA's weight on its zero start) and behind the
+        /// averaged direction, which `evolutionPath` then holds directly, without a bias
+        /// correction (starts at 0). Unused otherwise.
+        public var signalCount: Double
+        public var directionCount: Double
+
+        public init(
+            hyperparameters: Hyperparameters, seed: UInt64, populationSize: Int, generation: Int,
+            distribution: BernoulliDistribution, previousGradient: [Double], evolutionPath: [Double],
+            signalAverage: Double, signalCount: Double, directionCount: Double
+        ) {
+            self.hyperparameters = hyperparameters
+            self.seed = seed
+            self.populationSize = populationSize
+            self.generation = generation
+            self.distribution = distribution
+            self.previousGradient = previousGradient
+            self.evolutionPath = evolutionPath
+            self.signalAverage = signalAverage
+            self.signalCount = signalCount
+            self.directionCount = directionCount
+        }
+
+        private enum CodingKeys: String, CodingKey {
+            case hyperparameters, seed, populationSize, generation, distribution, previousGradient, evolutionPath
+            case signalAverage, signalCount, directionCount
+        }
+
+        /// Checkpoints written before the pooling counts existed decode with the counts' start
+        /// values (they are only read when `poolWhileStill` is on, which those runs did not have).
+        public init(from decoder: Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            hyperparameters = try c.decode(Hyperparameters.self, forKey: .hyperparameters)
+            seed = try c.decode(UInt64.self, forKey: .seed)
+            populationSize = try c.decode(Int.self, forKey: .populationSize)
+            generation = try c.decode(Int.self, forKey: .generation)
+            distribution = try c.decode(BernoulliDistribution.self, forKey: .distribution)
+            _previousGradient = try c.decode(PackedDoubles.self, forKey: .previousGradient)
+            _evolutionPath = try c.decode(PackedDoubles.self, forKey: .evolutionPath)
+            signalAverage = try c.decode(Double.self, forKey: .signalAverage)
+            signalCount = try c.decodeIfPresent(Double.self, forKey: .signalCount)
+                ?? SATRStrategy.emaCount(hyperparameters.momentum)
+            directionCount = try c.decodeIfPresent(Double.self, forKey: .directionCount) ?? 0
+        }
     }
+
+    /// `beta / (1 - beta)`: the weight, counted in generations, that an EMA with factor beta
+    /// gives its previous value against one new sample.
+    public static func emaCount(_ beta: Double) -> Double { beta / (1 - beta) }
 
     public private(set) var state: State
 
@@ -130,11 +210,14 @@ public struct SATRStrategy: BitSearchStrategy {
         precondition(h.directionMomentum >= 0 && h.directionMomentum < 1, "direction momentum must lie in [0, 1)")
         precondition(h.directionMomentum == 0 || h.signalEstimator != .evolutionPath,
                      "the evolution-path estimator already steps along its path; direction momentum needs another estimator")
+        precondition(!h.poolWhileStill || h.signalEstimator != .evolutionPath,
+                     "the evolution-path estimator has no pooled average; pooling needs another estimator")
         state = State(
             hyperparameters: h, seed: seed, populationSize: populationSize, generation: 0,
             distribution: BernoulliDistribution(dimension: dimension, bound: h.bound),
             previousGradient: [Double](repeating: 0, count: dimension),
-            evolutionPath: [Double](repeating: 0, count: dimension), signalAverage: 0)
+            evolutionPath: [Double](repeating: 0, count: dimension), signalAverage: 0,
+            signalCount: Self.emaCount(h.momentum), directionCount: 0)
     }
 
     public var generation: Int { state.generation }
@@ -253,8 +336,10 @@ public struct SATRStrategy: BitSearchStrategy {
             raw = lagOne
         case .directionCoherence:
             // m_{t-1}, bias-corrected, before this generation's g enters it.
+            // (Pooled, evolutionPath already holds the average itself.)
             let betaD = h.directionMomentum
-            let correction = state.generation > 0 && betaD > 0 ? 1 / (1 - pow(betaD, Double(state.generation))) : 1
+            let correction = state.generation > 0 && betaD > 0 && !h.poolWhileStill
+                ? 1 / (1 - pow(betaD, Double(state.generation))) : 1
             raw = betaD > 0 ? Self.fisherInner(g, state.evolutionPath, rho) * correction : lagOne
         case .varianceSubtraction:
             raw = gradientEnergy - noiseEnergy
@@ -280,7 +365,14 @@ public struct SATRStrategy: BitSearchStrategy {
             raw = Self.fisherInner(direction, direction, rho) - noiseEnergy * (1 - beta) / (1 + beta)
         }
         let averagesDirection = h.directionMomentum > 0
-        if averagesDirection {
+        if averagesDirection && h.poolWhileStill {
+            let weight = 1 / (state.directionCount + 1)
+            for i in 0..<d {
+                state.evolutionPath[i] += weight * (g[i] - state.evolutionPath[i])
+                direction[i] = state.evolutionPath[i]
+            }
+            state.directionCount += 1
+        } else if averagesDirection {
             let betaD = h.directionMomentum
             let correction = 1 / (1 - pow(betaD, Double(state.generation + 1)))
             for i in 0..<d {
@@ -291,6 +383,10 @@ public struct SATRStrategy: BitSearchStrategy {
         if h.signalEstimator == .evolutionPath {
             state.signalAverage = raw
             signal = Swift.max(raw, 0)
+        } else if h.poolWhileStill {
+            state.signalAverage += (raw - state.signalAverage) / (state.signalCount + 1)
+            state.signalCount += 1
+            signal = Swift.max(state.signalAverage, 0)
         } else {
             state.signalAverage = beta * state.signalAverage + (1 - beta) * raw
             signal = Swift.max(state.signalAverage, 0)
@@ -303,6 +399,9 @@ public struct SATRStrategy: BitSearchStrategy {
         let old = state.distribution
         if eta > 0 {
             state.distribution.setProbabilities((0..<d).map { rho[$0] + eta * direction[$0] })
+            // The evidence came from a distribution that is now gone: forget at the EMA rates.
+            state.signalCount = Swift.min(state.signalCount, Self.emaCount(beta))
+            state.directionCount = Swift.min(state.directionCount, Self.emaCount(h.directionMomentum))
         }
         let new = state.distribution.probabilities
         if h.signalEstimator == .evolutionPath || averagesDirection {

@@ -18,6 +18,8 @@ struct SATROptions: ParsableArguments {
     var signalEstimator: SignalEstimator?
     @Option(help: "SATR: beta_d, average the step direction over generations (0 = this generation's gradient; default 0).")
     var directionMomentum: Double?
+    @Option(help: "SATR: pool the evidence while the distribution stands still, true or false (running means instead of EMAs until a step moves it; default false).")
+    var poolWhileStill: Bool?
 
     var patch: [String: JSONTree] {
         var p: [String: JSONTree] = [:]
@@ -26,6 +28,7 @@ struct SATROptions: ParsableArguments {
         p["momentum"] = momentum.map(JSONTree.double)
         p["signal_estimator"] = signalEstimator.map { .string($0.rawValue) }
         p["direction_momentum"] = directionMomentum.map(JSONTree.double)
+        p["pool_while_still"] = poolWhileStill.map(JSONTree.bool)
         return p
     }
 }
