@@ -84,6 +84,12 @@ public struct SATRStrategy: BitSearchStrategy {
         /// staying at the EMA's level; when rho moves every generation the signal average is
         /// exactly the EMA and the direction a count-started average of the same window.
         public var poolWhileStill: Bool = false
+        /// One trust region per block of the genome (docs/SEARCH.md, "Block-wise trust
+        /// regions"): the signal estimate, its average and the step size are kept per block `b`
+        /// (the network's input, recurrent and readout connections when training), with budget
+        /// `delta_b = kappa d S_b`; the total budget is still `kappa d sum_b S_b`. A block whose
+        /// estimate says noise stays still while another moves. Off: one region over all d bits.
+        public var blockwise: Bool = false
         /// Mirrored pairs (members 2p, 2p + 1 share uniforms).
         public var mirrored: Bool = false
         /// eps, the probability bound (1e-3).
@@ -92,7 +98,7 @@ public struct SATRStrategy: BitSearchStrategy {
         public init(
             trustRadius: Double = 0.03, etaMax: Double = 3.0, momentum: Double = 0.9,
             signalEstimator: SignalEstimator = .lagOneCoherence, directionMomentum: Double = 0,
-            poolWhileStill: Bool = false, mirrored: Bool = false,
+            poolWhileStill: Bool = false, blockwise: Bool = false, mirrored: Bool = false,
             bound: Double = BernoulliDistribution.defaultBound
         ) {
             self.trustRadius = trustRadius
@@ -101,15 +107,16 @@ public struct SATRStrategy: BitSearchStrategy {
             self.signalEstimator = signalEstimator
             self.directionMomentum = directionMomentum
             self.poolWhileStill = poolWhileStill
+            self.blockwise = blockwise
             self.mirrored = mirrored
             self.bound = bound
         }
 
         private enum CodingKeys: String, CodingKey {
-            case trustRadius, etaMax, momentum, signalEstimator, directionMomentum, poolWhileStill, mirrored, bound
+            case trustRadius, etaMax, momentum, signalEstimator, directionMomentum, poolWhileStill, blockwise, mirrored, bound
         }
 
-        /// Decodes every key; `poolWhileStill`, added later, defaults to false so that
+        /// Decodes every key; `poolWhileStill` and `blockwise`, added later, default to false so that
         /// checkpoints and configs written before it still load with their original meaning.
         public init(from decoder: Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
@@ -119,6 +126,7 @@ public struct SATRStrategy: BitSearchStrategy {
             signalEstimator = try c.decode(SignalEstimator.self, forKey: .signalEstimator)
             directionMomentum = try c.decode(Double.self, forKey: .directionMomentum)
             poolWhileStill = try c.decodeIfPresent(Bool.self, forKey: .poolWhileStill) ?? false
+            blockwise = try c.decodeIfPresent(Bool.self, forKey: .blockwise) ?? false
             mirrored = try c.decode(Bool.self, forKey: .mirrored)
             bound = try c.decode(Double.self, forKey: .bound)
         }
@@ -140,19 +148,22 @@ public struct SATRStrategy: BitSearchStrategy {
         /// The evolution path p (`.evolutionPath`), or the averaged direction m
         /// (`directionMomentum > 0`); zeros otherwise.
         @PackedDoubles public var evolutionPath: [Double]
-        /// `EMA_beta(X)` of the raw signal estimate (started at 0, no bias correction).
-        public var signalAverage: Double
-        /// With `poolWhileStill`: the effective number of generations behind `signalAverage`
-        /// (starts at `beta / (1 - beta)`, the EMA's weight on its zero start) and behind the
-        /// averaged direction, which `evolutionPath` then holds directly, without a bias
-        /// correction (starts at 0). Unused otherwise.
-        public var signalCount: Double
-        public var directionCount: Double
+        /// The sizes of the trust-region blocks, in genome order (one block of all d bits unless
+        /// `blockwise`).
+        public var blockSizes: [Int]
+        /// Per block: `EMA_beta(X_b)` of the raw signal estimate (started at 0, no bias correction).
+        public var signalAverages: [Double]
+        /// Per block, with `poolWhileStill`: the effective number of generations behind
+        /// `signalAverages` (starts at `beta / (1 - beta)`, the EMA's weight on its zero start) and
+        /// behind the averaged direction, which `evolutionPath` then holds directly, without a
+        /// bias correction (starts at 0). Unused otherwise.
+        public var signalCounts: [Double]
+        public var directionCounts: [Double]
 
         public init(
             hyperparameters: Hyperparameters, seed: UInt64, populationSize: Int, generation: Int,
             distribution: BernoulliDistribution, previousGradient: [Double], evolutionPath: [Double],
-            signalAverage: Double, signalCount: Double, directionCount: Double
+            blockSizes: [Int], signalAverages: [Double], signalCounts: [Double], directionCounts: [Double]
         ) {
             self.hyperparameters = hyperparameters
             self.seed = seed
@@ -161,18 +172,21 @@ public struct SATRStrategy: BitSearchStrategy {
             self.distribution = distribution
             self.previousGradient = previousGradient
             self.evolutionPath = evolutionPath
-            self.signalAverage = signalAverage
-            self.signalCount = signalCount
-            self.directionCount = directionCount
+            self.blockSizes = blockSizes
+            self.signalAverages = signalAverages
+            self.signalCounts = signalCounts
+            self.directionCounts = directionCounts
         }
 
         private enum CodingKeys: String, CodingKey {
             case hyperparameters, seed, populationSize, generation, distribution, previousGradient, evolutionPath
-            case signalAverage, signalCount, directionCount
+            case blockSizes, signalAverages, signalCounts, directionCounts
+            case signalAverage  // before blocks: the one region's average
         }
 
-        /// Checkpoints written before the pooling counts existed decode with the counts' start
-        /// values (they are only read when `poolWhileStill` is on, which those runs did not have).
+        /// Checkpoints written before blocks and pooling existed (one `signalAverage`) decode as one
+        /// block with the counts' start values (only read with `poolWhileStill`, which those runs
+        /// did not have).
         public init(from decoder: Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
             hyperparameters = try c.decode(Hyperparameters.self, forKey: .hyperparameters)
@@ -182,10 +196,45 @@ public struct SATRStrategy: BitSearchStrategy {
             distribution = try c.decode(BernoulliDistribution.self, forKey: .distribution)
             _previousGradient = try c.decode(PackedDoubles.self, forKey: .previousGradient)
             _evolutionPath = try c.decode(PackedDoubles.self, forKey: .evolutionPath)
-            signalAverage = try c.decode(Double.self, forKey: .signalAverage)
-            signalCount = try c.decodeIfPresent(Double.self, forKey: .signalCount)
-                ?? SATRStrategy.emaCount(hyperparameters.momentum)
-            directionCount = try c.decodeIfPresent(Double.self, forKey: .directionCount) ?? 0
+            if let sizes = try c.decodeIfPresent([Int].self, forKey: .blockSizes) {
+                blockSizes = sizes
+                signalAverages = try c.decode([Double].self, forKey: .signalAverages)
+                signalCounts = try c.decode([Double].self, forKey: .signalCounts)
+                directionCounts = try c.decode([Double].self, forKey: .directionCounts)
+            } else {
+                blockSizes = [distribution.dimension]
+                signalAverages = [try c.decode(Double.self, forKey: .signalAverage)]
+                signalCounts = [SATRStrategy.emaCount(hyperparameters.momentum)]
+                directionCounts = [0]
+            }
+            let b = blockSizes.count
+            guard b > 0, blockSizes.allSatisfy({ $0 > 0 }), blockSizes.reduce(0, +) == distribution.dimension,
+                  signalAverages.count == b, signalCounts.count == b, directionCounts.count == b else {
+                throw DecodingError.dataCorrupted(.init(
+                    codingPath: c.codingPath,
+                    debugDescription: "SATR blocks \(blockSizes) do not partition the \(distribution.dimension) bits, or the per-block fields have other lengths"))
+            }
+        }
+
+        public func encode(to encoder: Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(hyperparameters, forKey: .hyperparameters)
+            try c.encode(seed, forKey: .seed)
+            try c.encode(populationSize, forKey: .populationSize)
+            try c.encode(generation, forKey: .generation)
+            try c.encode(distribution, forKey: .distribution)
+            try c.encode(_previousGradient, forKey: .previousGradient)
+            try c.encode(_evolutionPath, forKey: .evolutionPath)
+            try c.encode(blockSizes, forKey: .blockSizes)
+            try c.encode(signalAverages, forKey: .signalAverages)
+            try c.encode(signalCounts, forKey: .signalCounts)
+            try c.encode(directionCounts, forKey: .directionCounts)
+        }
+
+        /// The index ranges of the blocks.
+        public var blockRanges: [Range<Int>] {
+            var start = 0
+            return blockSizes.map { size in defer { start += size }; return start..<(start + size) }
         }
     }
 
@@ -199,10 +248,18 @@ public struct SATRStrategy: BitSearchStrategy {
 
     /// A fresh SATR run over `dimension` bits, all rho = 0.5.
     ///
+    /// `blocks`: the sizes of the genome's blocks in order (summing to `dimension`), used as the
+    /// trust-region blocks when `hyperparameters.blockwise`; empty, or `blockwise` off: one block.
+    ///
     /// Preconditions: `populationSize >= 2` (>= 4 and even when mirrored), `dimension >= 1`,
     /// `trustRadius >= 0`, `etaMax >= 0`, `0 <= momentum < 1`.
-    public init(dimension: Int, populationSize: Int, seed: UInt64, hyperparameters: Hyperparameters = .init()) {
+    public init(
+        dimension: Int, populationSize: Int, seed: UInt64, hyperparameters: Hyperparameters = .init(), blocks: [Int] = []
+    ) {
         let h = hyperparameters
+        precondition(blocks.isEmpty || (blocks.allSatisfy { $0 > 0 } && blocks.reduce(0, +) == dimension),
+                     "the blocks must be positive and sum to the dimension")
+        let sizes = h.blockwise && !blocks.isEmpty ? blocks : [dimension]
         precondition(populationSize >= 2, "SATR needs a population of at least 2")
         precondition(!h.mirrored || populationSize % 2 == 0, "mirrored sampling needs an even population")
         precondition(h.trustRadius >= 0 && h.etaMax >= 0, "trust radius and etaMax must be non-negative")
@@ -216,8 +273,10 @@ public struct SATRStrategy: BitSearchStrategy {
             hyperparameters: h, seed: seed, populationSize: populationSize, generation: 0,
             distribution: BernoulliDistribution(dimension: dimension, bound: h.bound),
             previousGradient: [Double](repeating: 0, count: dimension),
-            evolutionPath: [Double](repeating: 0, count: dimension), signalAverage: 0,
-            signalCount: Self.emaCount(h.momentum), directionCount: 0)
+            evolutionPath: [Double](repeating: 0, count: dimension), blockSizes: sizes,
+            signalAverages: [Double](repeating: 0, count: sizes.count),
+            signalCounts: [Double](repeating: Self.emaCount(h.momentum), count: sizes.count),
+            directionCounts: [Double](repeating: 0, count: sizes.count))
     }
 
     public var generation: Int { state.generation }
@@ -232,8 +291,14 @@ public struct SATRStrategy: BitSearchStrategy {
     /// `sum_i a_i b_i / (rho_i (1 - rho_i))`.
     @inlinable
     static func fisherInner(_ a: [Double], _ b: [Double], _ rho: [Double]) -> Double {
+        fisherInner(a, b, rho, over: 0..<rho.count)
+    }
+
+    /// `sum_{i in range} a_i b_i / (rho_i (1 - rho_i))`, summed in index order.
+    @inlinable
+    static func fisherInner(_ a: [Double], _ b: [Double], _ rho: [Double], over range: Range<Int>) -> Double {
         var total = 0.0
-        for i in 0..<rho.count { total += a[i] * b[i] / (rho[i] * (1 - rho[i])) }
+        for i in range { total += a[i] * b[i] / (rho[i] * (1 - rho[i])) }
         return total
     }
 
@@ -326,52 +391,79 @@ public struct SATRStrategy: BitSearchStrategy {
         }
         let lagOne = Self.fisherInner(g, state.previousGradient, rho)
 
-        // 3. Signal energy.
+        // 3. Signal energy, per block (one block of all d bits unless blockwise).
         let beta = h.momentum
-        var raw: Double
+        let blocks = state.blockRanges
         var direction = g
-        var signal: Double
+        func perBlock(_ value: (Range<Int>) -> Double) -> [Double] { blocks.map(value) }
+        var raw: [Double]
         switch h.signalEstimator {
         case .lagOneCoherence:
-            raw = lagOne
+            raw = blocks.count == 1 ? [lagOne] : perBlock { Self.fisherInner(g, state.previousGradient, rho, over: $0) }
         case .directionCoherence:
-            // m_{t-1}, bias-corrected, before this generation's g enters it.
-            // (Pooled, evolutionPath already holds the average itself.)
+            // m_{t-1}, bias-corrected, before this generation's g enters it. (Pooled,
+            // evolutionPath already holds the average itself.)
             let betaD = h.directionMomentum
             let correction = state.generation > 0 && betaD > 0 && !h.poolWhileStill
                 ? 1 / (1 - pow(betaD, Double(state.generation))) : 1
-            raw = betaD > 0 ? Self.fisherInner(g, state.evolutionPath, rho) * correction : lagOne
+            raw = perBlock { range in
+                betaD > 0 ? Self.fisherInner(g, state.evolutionPath, rho, over: range) * correction
+                    : Self.fisherInner(g, state.previousGradient, rho, over: range)
+            }
         case .varianceSubtraction:
-            raw = gradientEnergy - noiseEnergy
+            raw = perBlock { range in
+                var gradient = 0.0, noise = 0.0
+                for i in range {
+                    let r = rho[i], fisher = r * (1 - r)
+                    let sumC2 = s * s * (Double(statistics.squaredWeightedCounts[i]) * (1 - 2 * r) + r * r * sumA2)
+                    gradient += g[i] * g[i] / fisher
+                    noise += Swift.max(sumC2 - m * g[i] * g[i], 0) / (m - 1) / (m * fisher)
+                }
+                return gradient - noise
+            }
+            if blocks.count == 1 { raw = [gradientEnergy - noiseEnergy] }
         case .splitHalf:
             let na = Double(statistics.firstHalfMemberCount), nb = m - na
             let sumAa = Double(statistics.firstHalfWeightSum), sumAb = sumA - sumAa
-            if na > 0 && nb > 0 {
+            raw = perBlock { range in
+                guard na > 0 && nb > 0 else { return 0 }
                 var inner = 0.0
-                for i in 0..<d {
+                for i in range {
                     let r = rho[i]
                     let ca = Double(statistics.firstHalfWeightedCounts[i])
                     let cb = Double(statistics.weightedCounts[i]) - ca
                     let ga = s / na * (ca - r * sumAa), gb = s / nb * (cb - r * sumAb)
                     inner += ga * gb / (r * (1 - r))
                 }
-                raw = inner
-            } else {
-                raw = 0
+                return inner
             }
         case .evolutionPath:
             for i in 0..<d { state.evolutionPath[i] = beta * state.evolutionPath[i] + (1 - beta) * g[i] }
             direction = state.evolutionPath
-            raw = Self.fisherInner(direction, direction, rho) - noiseEnergy * (1 - beta) / (1 + beta)
+            if blocks.count == 1 {
+                raw = [Self.fisherInner(direction, direction, rho) - noiseEnergy * (1 - beta) / (1 + beta)]
+            } else {
+                raw = perBlock { range in
+                    var noise = 0.0
+                    for i in range {
+                        let r = rho[i], fisher = r * (1 - r)
+                        let sumC2 = s * s * (Double(statistics.squaredWeightedCounts[i]) * (1 - 2 * r) + r * r * sumA2)
+                        noise += Swift.max(sumC2 - m * g[i] * g[i], 0) / (m - 1) / (m * fisher)
+                    }
+                    return Self.fisherInner(direction, direction, rho, over: range) - noise * (1 - beta) / (1 + beta)
+                }
+            }
         }
         let averagesDirection = h.directionMomentum > 0
         if averagesDirection && h.poolWhileStill {
-            let weight = 1 / (state.directionCount + 1)
-            for i in 0..<d {
-                state.evolutionPath[i] += weight * (g[i] - state.evolutionPath[i])
-                direction[i] = state.evolutionPath[i]
+            for (b, range) in blocks.enumerated() {
+                let weight = 1 / (state.directionCounts[b] + 1)
+                for i in range {
+                    state.evolutionPath[i] += weight * (g[i] - state.evolutionPath[i])
+                    direction[i] = state.evolutionPath[i]
+                }
+                state.directionCounts[b] += 1
             }
-            state.directionCount += 1
         } else if averagesDirection {
             let betaD = h.directionMomentum
             let correction = 1 / (1 - pow(betaD, Double(state.generation + 1)))
@@ -380,28 +472,48 @@ public struct SATRStrategy: BitSearchStrategy {
                 direction[i] = state.evolutionPath[i] * correction
             }
         }
-        if h.signalEstimator == .evolutionPath {
-            state.signalAverage = raw
-            signal = Swift.max(raw, 0)
-        } else if h.poolWhileStill {
-            state.signalAverage += (raw - state.signalAverage) / (state.signalCount + 1)
-            state.signalCount += 1
-            signal = Swift.max(state.signalAverage, 0)
-        } else {
-            state.signalAverage = beta * state.signalAverage + (1 - beta) * raw
-            signal = Swift.max(state.signalAverage, 0)
+        var signals = [Double](repeating: 0, count: blocks.count)
+        for b in blocks.indices {
+            if h.signalEstimator == .evolutionPath {
+                state.signalAverages[b] = raw[b]
+            } else if h.poolWhileStill {
+                state.signalAverages[b] += (raw[b] - state.signalAverages[b]) / (state.signalCounts[b] + 1)
+                state.signalCounts[b] += 1
+            } else {
+                state.signalAverages[b] = beta * state.signalAverages[b] + (1 - beta) * raw[b]
+            }
+            signals[b] = Swift.max(state.signalAverages[b], 0)
         }
 
-        // 4-5. Budget and step.
-        let budget = h.trustRadius * Double(d) * signal
-        let (eta, _, evaluations) = Self.stepSize(
-            direction: direction, rho: rho, budget: budget, etaMax: h.etaMax, bound: h.bound)
+        // 4-5. Budget and step, per block: delta_b = kappa d S_b.
+        let budgets = signals.map { h.trustRadius * Double(d) * $0 }
+        var etas = [Double](repeating: 0, count: blocks.count)
+        var evaluations = 0
+        for (b, range) in blocks.enumerated() {
+            let (eta, _, count) = blocks.count == 1
+                ? Self.stepSize(direction: direction, rho: rho, budget: budgets[b], etaMax: h.etaMax, bound: h.bound)
+                : Self.stepSize(direction: Array(direction[range]), rho: Array(rho[range]),
+                                budget: budgets[b], etaMax: h.etaMax, bound: h.bound)
+            etas[b] = eta
+            evaluations += count
+        }
         let old = state.distribution
-        if eta > 0 {
-            state.distribution.setProbabilities((0..<d).map { rho[$0] + eta * direction[$0] })
+        if etas.contains(where: { $0 > 0 }) {
+            if blocks.count == 1 {
+                let eta = etas[0]
+                state.distribution.setProbabilities((0..<d).map { rho[$0] + eta * direction[$0] })
+            } else {
+                var next = rho
+                for (b, range) in blocks.enumerated() where etas[b] > 0 {
+                    for i in range { next[i] = rho[i] + etas[b] * direction[i] }
+                }
+                state.distribution.setProbabilities(next)
+            }
             // The evidence came from a distribution that is now gone: forget at the EMA rates.
-            state.signalCount = Swift.min(state.signalCount, Self.emaCount(beta))
-            state.directionCount = Swift.min(state.directionCount, Self.emaCount(h.directionMomentum))
+            for b in blocks.indices where etas[b] > 0 {
+                state.signalCounts[b] = Swift.min(state.signalCounts[b], Self.emaCount(beta))
+                state.directionCounts[b] = Swift.min(state.directionCounts[b], Self.emaCount(h.directionMomentum))
+            }
         }
         let new = state.distribution.probabilities
         if h.signalEstimator == .evolutionPath || averagesDirection {
@@ -419,10 +531,10 @@ public struct SATRStrategy: BitSearchStrategy {
         diagnostics.append("gradientEnergy", gradientEnergy)
         diagnostics.append("noiseEnergy", noiseEnergy)
         diagnostics.append("lagOneCoherence", lagOne)
-        diagnostics.append("rawSignal", raw)
-        diagnostics.append("signalEnergy", signal)
-        diagnostics.append("klBudget", budget)
-        diagnostics.append("stepSize", eta)
+        diagnostics.append("rawSignal", raw.count == 1 ? raw[0] : raw.reduce(0, +))
+        diagnostics.append("signalEnergy", signals.count == 1 ? signals[0] : signals.reduce(0, +))
+        diagnostics.append("klBudget", budgets.count == 1 ? budgets[0] : budgets.reduce(0, +))
+        diagnostics.append("stepSize", etas.max() ?? 0)
         diagnostics.append("klEvaluations", Double(evaluations))
         diagnostics.append("realizedKL", state.distribution.klDivergence(to: old))
         var change = 0.0
@@ -431,6 +543,12 @@ public struct SATRStrategy: BitSearchStrategy {
         diagnostics.append("meanProbability", state.distribution.meanProbability)
         diagnostics.append("meanVariance", state.distribution.meanVariance)
         diagnostics.append("entropy", state.distribution.entropy)
+        if blocks.count > 1 {
+            for b in blocks.indices {
+                diagnostics.append("signalEnergyBlock\(b)", signals[b])
+                diagnostics.append("stepSizeBlock\(b)", etas[b])
+            }
+        }
         return diagnostics
     }
 }

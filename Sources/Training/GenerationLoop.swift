@@ -17,7 +17,10 @@ extension SATRStrategy: TrainableStrategy {
     public typealias Network = BitsetNetwork
     public init?(config: TrainingConfig, shape: NetworkShape) {
         guard case .satr(let h) = config.algorithm else { return nil }
-        self.init(dimension: shape.parameterCount, populationSize: config.population, seed: config.seed, hyperparameters: h)
+        // The trust-region blocks of `blockwise`: K_in, K_h and K_out (NetworkShape's layout).
+        let blocks = [shape.recurrentBlockOffset, shape.neurons * shape.neurons, shape.neurons * shape.actionSize]
+        self.init(dimension: shape.parameterCount, populationSize: config.population, seed: config.seed,
+                  hyperparameters: h, blocks: blocks)
     }
 }
 

@@ -20,6 +20,8 @@ struct SATROptions: ParsableArguments {
     var directionMomentum: Double?
     @Option(help: "SATR: pool the evidence while the distribution stands still, true or false (running means instead of EMAs until a step moves it; default false).")
     var poolWhileStill: Bool?
+    @Option(help: "SATR: one trust region per block (input, recurrent, readout connections), true or false (default false).")
+    var blockwise: Bool?
 
     var patch: [String: JSONTree] {
         var p: [String: JSONTree] = [:]
@@ -29,6 +31,7 @@ struct SATROptions: ParsableArguments {
         p["signal_estimator"] = signalEstimator.map { .string($0.rawValue) }
         p["direction_momentum"] = directionMomentum.map(JSONTree.double)
         p["pool_while_still"] = poolWhileStill.map(JSONTree.bool)
+        p["blockwise"] = blockwise.map(JSONTree.bool)
         return p
     }
 }

@@ -270,6 +270,9 @@ final class TrainingComponentTests: XCTestCase {
             XCTAssertTrue("\($0)".contains("signal_estimator"), "\($0)")
         }
         c = TrainingConfig()
+        c.algorithm = .satr(.init(signalEstimator: .evolutionPath, poolWhileStill: true))
+        XCTAssertThrowsError(try c.validate()) { XCTAssertTrue("\($0)".contains("pool_while_still"), "\($0)") }
+        c = TrainingConfig()
         c.envOptions.contactCostWeight = 1
         XCTAssertThrowsError(try c.validate(spec: TaskRegistry.spec(id: "Hopper-v5"))) {
             XCTAssertTrue("\($0)".contains("contact_cost_weight") && "\($0)".contains("healthy_reward"), "\($0)")
