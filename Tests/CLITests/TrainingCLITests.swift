@@ -59,6 +59,8 @@ final class TrainingCLITests: ScratchDirectoryTestCase {
             (["train", "--neurons", "100", "--out", out], "neurons"),
             (["train", "--algo", "ec", "--trust-radius", "0.1", "--out", out], "trust_radius"),
             (["train", "--signal-estimator", "magic", "--out", out], "lag1"),
+            (["train", "--signal-estimator", "path", "--pool-while-still", "true", "--out", out], "pool_while_still"),
+            (["train", "--algo", "ec", "--blockwise", "true", "--out", out], "blockwise"),
             (["train", "--env", "InvertedPendulum-v5", "--env-option", "terminate_when_unhealthy=false", "--out", out], "terminate_when_unhealthy"),
             (["train", "--env", "Hopper-v5", "--env-option", "healthy_rewrd=0", "--out", out], "healthy_reward"),
             (["train", "--env", "Hopper-v5", "--env-option", "healthy_reward=lots", "--out", out], "not a finite number"),
@@ -77,6 +79,32 @@ final class TrainingCLITests: ScratchDirectoryTestCase {
             XCTAssertTrue(r.stderr.contains(word), "\(arguments): stderr should mention \(word): \(r.stderr)")
         }
         XCTAssertFalse(FileManager.default.fileExists(atPath: out), "a refused run writes nothing")
+    }
+
+    /// SATR with block-wise regions and pooling: the metrics carry the per-block diagnostics, and
+    /// a run stopped after 2 generations and resumed to 4 equals an uninterrupted one.
+    func testBlockwisePooledRunResumesBitIdentically() throws {
+        let flags = tiny + ["--signal-estimator", "direction", "--direction-momentum", "0.9", "--blockwise", "true",
+                            "--pool-while-still", "true", "--trust-radius", "0.1"]
+        let whole = root.appendingPathComponent("whole").path, split = root.appendingPathComponent("split").path
+        XCTAssertEqual(try SATRProcess.run(["train"] + flags + ["--generations", "4", "--out", whole]).status, 0)
+        XCTAssertEqual(try SATRProcess.run(["train"] + flags + ["--generations", "2", "--out", split]).status, 0)
+        let resumed = try SATRProcess.run(["train", "--resume", split, "--generations", "4"])
+        XCTAssertEqual(resumed.status, 0, resumed.stderr)
+        func lines(_ dir: String) throws -> [[String: Any]] {
+            try String(contentsOfFile: dir + "/metrics.jsonl", encoding: .utf8).split(separator: "\n").map {
+                var row = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])
+                for key in row.keys where key.hasPrefix("wall") { row[key] = nil }
+                return row
+            }
+        }
+        let a = try lines(whole), b = try lines(split)
+        XCTAssertEqual(a.count, 4)
+        XCTAssertNotNil(a[0]["opt_signal_energy_block2"], "per-block diagnostics: \(a[0].keys.sorted())")
+        XCTAssertTrue(NSArray(array: a).isEqual(to: b), "resumed metrics differ from the uninterrupted run")
+        let config = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: whole + "/config.json"))) as? [String: Any])
+        XCTAssertEqual(config["blockwise"] as? Bool, true)
+        XCTAssertEqual(config["pool_while_still"] as? Bool, true)
     }
 
     func testConfigFileWithFlagOverride() throws {
