@@ -181,8 +181,10 @@ public struct SATRStrategy: BitSearchStrategy {
         private enum CodingKeys: String, CodingKey {
             case hyperparameters, seed, populationSize, generation, distribution, previousGradient, evolutionPath
             case blockSizes, signalAverages, signalCounts, directionCounts
-            case signalAverage  // before blocks: the one region's average
         }
+
+        /// The one key of the format before blocks: the one region's average.
+        private enum LegacyKeys: String, CodingKey { case signalAverage }
 
         /// Checkpoints written before blocks and pooling existed (one `signalAverage`) decode as one
         /// block with the counts' start values (only read with `poolWhileStill`, which those runs
@@ -203,7 +205,8 @@ public struct SATRStrategy: BitSearchStrategy {
                 directionCounts = try c.decode([Double].self, forKey: .directionCounts)
             } else {
                 blockSizes = [distribution.dimension]
-                signalAverages = [try c.decode(Double.self, forKey: .signalAverage)]
+                let legacy = try decoder.container(keyedBy: LegacyKeys.self)
+                signalAverages = [try legacy.decode(Double.self, forKey: .signalAverage)]
                 signalCounts = [SATRStrategy.emaCount(hyperparameters.momentum)]
                 directionCounts = [0]
             }
@@ -214,21 +217,6 @@ public struct SATRStrategy: BitSearchStrategy {
                     codingPath: c.codingPath,
                     debugDescription: "SATR blocks \(blockSizes) do not partition the \(distribution.dimension) bits, or the per-block fields have other lengths"))
             }
-        }
-
-        public func encode(to encoder: Encoder) throws {
-            var c = encoder.container(keyedBy: CodingKeys.self)
-            try c.encode(hyperparameters, forKey: .hyperparameters)
-            try c.encode(seed, forKey: .seed)
-            try c.encode(populationSize, forKey: .populationSize)
-            try c.encode(generation, forKey: .generation)
-            try c.encode(distribution, forKey: .distribution)
-            try c.encode(_previousGradient, forKey: .previousGradient)
-            try c.encode(_evolutionPath, forKey: .evolutionPath)
-            try c.encode(blockSizes, forKey: .blockSizes)
-            try c.encode(signalAverages, forKey: .signalAverages)
-            try c.encode(signalCounts, forKey: .signalCounts)
-            try c.encode(directionCounts, forKey: .directionCounts)
         }
 
         /// The index ranges of the blocks.
