@@ -365,23 +365,33 @@ public struct SATRStrategy: BitSearchStrategy {
         let sumA2 = Double(statistics.squaredWeightSum)
         let s = sumA2 > 0 ? (m / sumA2).squareRoot() : 0
 
-        // 1. Direction and per-bit noise.
+        // 1. Direction and per-bit noise. The energies are summed over all bits in index order
+        // and, for the signal estimates, per block (one block of all d bits unless blockwise).
+        let blocks = state.blockRanges
         var g = [Double](repeating: 0, count: d)
         var gradientEnergy = 0.0, noiseEnergy = 0.0
-        for i in 0..<d {
-            let r = rho[i], fisher = r * (1 - r)
-            let gi = s / m * (Double(statistics.weightedCounts[i]) - r * sumA)
-            g[i] = gi
-            let sumC2 = s * s * (Double(statistics.squaredWeightedCounts[i]) * (1 - 2 * r) + r * r * sumA2)
-            let variance = Swift.max(sumC2 - m * gi * gi, 0) / (m - 1)
-            gradientEnergy += gi * gi / fisher
-            noiseEnergy += variance / (m * fisher)
+        var blockGradientEnergy = [Double](repeating: 0, count: blocks.count)
+        var blockNoiseEnergy = [Double](repeating: 0, count: blocks.count)
+        for (b, range) in blocks.enumerated() {
+            var gradient = 0.0, noise = 0.0
+            for i in range {
+                let r = rho[i], fisher = r * (1 - r)
+                let gi = s / m * (Double(statistics.weightedCounts[i]) - r * sumA)
+                g[i] = gi
+                let sumC2 = s * s * (Double(statistics.squaredWeightedCounts[i]) * (1 - 2 * r) + r * r * sumA2)
+                let variance = Swift.max(sumC2 - m * gi * gi, 0) / (m - 1)
+                gradient += gi * gi / fisher
+                noise += variance / (m * fisher)
+                gradientEnergy += gi * gi / fisher
+                noiseEnergy += variance / (m * fisher)
+            }
+            blockGradientEnergy[b] = gradient
+            blockNoiseEnergy[b] = noise
         }
         let lagOne = Self.fisherInner(g, state.previousGradient, rho)
 
-        // 3. Signal energy, per block (one block of all d bits unless blockwise).
+        // 3. Signal energy, per block.
         let beta = h.momentum
-        let blocks = state.blockRanges
         var direction = g
         func perBlock(_ value: (Range<Int>) -> Double) -> [Double] { blocks.map(value) }
         var raw: [Double]
@@ -399,17 +409,7 @@ public struct SATRStrategy: BitSearchStrategy {
                     : Self.fisherInner(g, state.previousGradient, rho, over: range)
             }
         case .varianceSubtraction:
-            raw = perBlock { range in
-                var gradient = 0.0, noise = 0.0
-                for i in range {
-                    let r = rho[i], fisher = r * (1 - r)
-                    let sumC2 = s * s * (Double(statistics.squaredWeightedCounts[i]) * (1 - 2 * r) + r * r * sumA2)
-                    gradient += g[i] * g[i] / fisher
-                    noise += Swift.max(sumC2 - m * g[i] * g[i], 0) / (m - 1) / (m * fisher)
-                }
-                return gradient - noise
-            }
-            if blocks.count == 1 { raw = [gradientEnergy - noiseEnergy] }
+            raw = blocks.indices.map { blockGradientEnergy[$0] - blockNoiseEnergy[$0] }
         case .splitHalf:
             let na = Double(statistics.firstHalfMemberCount), nb = m - na
             let sumAa = Double(statistics.firstHalfWeightSum), sumAb = sumA - sumAa
@@ -428,18 +428,8 @@ public struct SATRStrategy: BitSearchStrategy {
         case .evolutionPath:
             for i in 0..<d { state.evolutionPath[i] = beta * state.evolutionPath[i] + (1 - beta) * g[i] }
             direction = state.evolutionPath
-            if blocks.count == 1 {
-                raw = [Self.fisherInner(direction, direction, rho) - noiseEnergy * (1 - beta) / (1 + beta)]
-            } else {
-                raw = perBlock { range in
-                    var noise = 0.0
-                    for i in range {
-                        let r = rho[i], fisher = r * (1 - r)
-                        let sumC2 = s * s * (Double(statistics.squaredWeightedCounts[i]) * (1 - 2 * r) + r * r * sumA2)
-                        noise += Swift.max(sumC2 - m * g[i] * g[i], 0) / (m - 1) / (m * fisher)
-                    }
-                    return Self.fisherInner(direction, direction, rho, over: range) - noise * (1 - beta) / (1 + beta)
-                }
+            raw = blocks.enumerated().map { b, range in
+                Self.fisherInner(direction, direction, rho, over: range) - blockNoiseEnergy[b] * (1 - beta) / (1 + beta)
             }
         }
         let averagesDirection = h.directionMomentum > 0
