@@ -112,7 +112,7 @@ let package = Package(
             dependencies: ["Environments", "CMuJoCo"],
             resources: [.copy("Fixtures")]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Spiking", "Search", "Environments"]),
-        .testTarget(name: "BenchmarksTests", dependencies: ["Benchmarks", "Training", "Environments"]),
+        .testTarget(name: "BenchmarksTests", dependencies: ["Benchmarks", "Training", "Environments", "Spiking"]),
         .testTarget(name: "CLITests", dependencies: ["satr"]),
         .testTarget(name: "ClusterTests", dependencies: ["Cluster", "Randomness", "Search", "Training"]),
     ]

@@ -14,15 +14,19 @@ struct BenchTrain: ParsableCommand {
         interleaved with raw stepping: after each generation, with the training paused, T \
         worker threads of the training's own evaluator (each with its own environment) step a fixed pseudo-random action sequence \
         (uniform in the action box; resets included) for as many steps as that generation took, \
-        then the same again with the policy network stepped too (one random member, rho = 0.5). \
-        Alternating per generation exposes all three to the same machine load. \
+        then the same again with the policy network stepped too (one random member, rho = 0.5), \
+        then (SATR, EC) the physics of policy-driven episodes alone: the actions a sampled \
+        spiking policy (rho = 0.5) produced in closed loop, recorded before the measurement, \
+        replayed without the network. Alternating per generation exposes all four to the same \
+        machine load. \
         ratio = training env steps/s / raw env steps/s, over all generations (the time of a \
         generation runs from the end of the previous one's raw stepping, the first from the \
         start of the run, so setup counts). --repeats R runs the whole measurement R times (a \
         fresh training run each time) and reports each repeat's ratio, their median, and the \
-        ratio over all of them; on a shared machine single ratios scatter by 10% or more. The \
-        target on Hopper-v5 with 2 threads is >= 0.85: network, sampling, normalization and the \
-        update together cost under 15%.
+        ratio over all of them; on a shared machine single ratios scatter by 10% or more. \
+        ratio_vs_policy_physics = training env steps/s / replayed env steps/s: the cost of the \
+        network, sampling, normalization and the update against physics of the training's kind \
+        (a spiking policy's saturated actions make the physics dearer per step than uniform ones).
         """)
 
     @Option(help: "Task id.")
@@ -76,5 +80,16 @@ struct BenchTrain: ParsableCommand {
            let versusNetwork = r.ratioVsRawWithNetwork {
             print("raw env + network: \(formatCount(networkRate)) env steps/s (\(ratio(networkRatio)) of raw); training loop / that = \(ratio(versusNetwork))")
         }
+        if let replayRate = r.policyPhysicsStepsPerSecond, let replayRatio = r.policyPhysicsRatio,
+           let versusReplay = r.ratioVsPolicyPhysics {
+            var line = "policy physics: \(formatCount(replayRate)) env steps/s (\(ratio(replayRatio)) of raw); training loop / that = \(ratio(versusReplay))"
+            if r.repeats > 1, let perRepeat = r.ratioVsPolicyPhysicsPerRepeat, let m = r.ratioVsPolicyPhysicsMedian {
+                line += " (repeats \(perRepeat.map(ratio).joined(separator: ", ")); median \(ratio(m)))"
+            }
+            print(line)
+        }
+        let episodeSteps = [("training", r.trainEpisodeSteps), ("raw", r.rawEpisodeSteps), ("policy physics", r.policyPhysicsEpisodeSteps)]
+            .compactMap { name, x in x.map { "\(name) \(String(format: "%.1f", $0))" } }
+        print("steps per episode: \(episodeSteps.joined(separator: ", "))")
     }
 }

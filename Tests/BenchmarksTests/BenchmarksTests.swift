@@ -3,6 +3,7 @@ import XCTest
 
 @testable import Benchmarks
 import Environments
+import Spiking
 import Training
 
 /// Each benchmark called directly with tiny settings: the result has the documented structure,
@@ -77,9 +78,18 @@ final class BenchmarksTests: XCTestCase {
         assertMeasured([
             "train": r.trainStepsPerSecond, "raw": r.rawStepsPerSecond, "ratio": r.ratio, "median": r.ratioMedian,
             "network": try XCTUnwrap(r.rawWithNetworkStepsPerSecond), "vs network": try XCTUnwrap(r.ratioVsRawWithNetwork),
+            "policy physics": try XCTUnwrap(r.policyPhysicsStepsPerSecond), "vs policy physics": try XCTUnwrap(r.ratioVsPolicyPhysics),
+            "vs policy physics median": try XCTUnwrap(r.ratioVsPolicyPhysicsMedian),
+        ])
+        XCTAssertEqual(r.ratioVsPolicyPhysicsPerRepeat?.count, 2)
+        assertMeasured([
+            "train episode": r.trainEpisodeSteps, "raw episode": r.rawEpisodeSteps,
+            "policy episode": try XCTUnwrap(r.policyPhysicsEpisodeSteps),
         ])
         for x in r.ratioPerGeneration + r.ratioPerRepeat { assertMeasured(["ratio": x]) }
-        XCTAssertTrue(try keys(r).isSuperset(of: ["train_steps_per_s", "raw_with_network_steps_per_s", "ratio_per_repeat"]))
+        XCTAssertTrue(try keys(r).isSuperset(of: [
+            "train_steps_per_s", "raw_with_network_steps_per_s", "ratio_per_repeat", "policy_physics_steps_per_s", "ratio_vs_policy_physics",
+        ]))
     }
 
     /// ES has no bitset network: the raw-with-network fields are absent, not zero.
@@ -87,7 +97,9 @@ final class BenchmarksTests: XCTestCase {
         let r = try TrainBenchmark.run(
             .init(environmentID: "InvertedPendulum-v5", algorithm: .es, population: 4, generations: 1, threads: 1, neurons: 64))
         XCTAssertNil(r.rawWithNetworkStepsPerSecond)
+        XCTAssertNil(r.policyPhysicsStepsPerSecond)
         XCTAssertFalse(try keys(r).contains("raw_with_network_steps_per_s"))
+        XCTAssertFalse(try keys(r).contains("policy_physics_steps_per_s"))
         assertMeasured(["ratio": r.ratio])
     }
 
@@ -100,5 +112,32 @@ final class BenchmarksTests: XCTestCase {
         let seconds = try raw.run(steps: 101)
         XCTAssertTrue(seconds.isFinite && seconds > 0)
         _ = try raw.run(steps: 10)
+    }
+
+    /// A replayed policy recording ends its episodes where the closed-loop run did, and the
+    /// environment agrees at every step over more than one cycle (MuJoCo is deterministic); a
+    /// recording that does not match the environment is refused at the first step that differs.
+    func testPolicyReplayFollowsItsRecording() throws {
+        let spec = try TaskRegistry.spec(id: "Hopper-v5")
+        let shape = try NetworkShape(observationSize: spec.observationSize, actionSize: spec.actionSize, neurons: 64)
+        var worker = try RawSteppingWorker(spec: spec, lane: 0, network: shape, replayingPolicy: true)
+        let ends = try XCTUnwrap(worker.endsEpisode)
+        XCTAssertNil(worker.network, "the replay steps physics alone")
+        XCTAssertEqual(ends.count, RawSteppingWorker.cycle)
+        XCTAssertEqual(worker.episodesPerCycle, UInt64(ends.filter { $0 != 0 }.count))
+        XCTAssertGreaterThan(worker.episodesPerCycle, 1, "a rho = 0.5 hopper falls within 4096 steps")
+        XCTAssertNotEqual(ends.last, 0, "the cycle ends an episode")
+        try worker.step(count: RawSteppingWorker.cycle + 500)
+        XCTAssertEqual(worker.episode, worker.episodesPerCycle + UInt64(ends.prefix(500).filter { $0 != 0 }.count))
+        XCTAssertThrowsError(try RawStepping(spec: spec, threads: 1, network: nil, replayingPolicy: true))
+
+        // Another lane's recording (another policy, other episode ends) replayed here diverges.
+        let other = try RawSteppingWorker(spec: spec, lane: 1, network: shape, replayingPolicy: true)
+        XCTAssertNotEqual(other.endsEpisode, worker.endsEpisode)
+        var mismatched = try RawSteppingWorker(
+            spec: spec, replaying: PolicyRecording(actions: worker.actions, endsEpisode: try XCTUnwrap(other.endsEpisode), episodes: other.episodesPerCycle))
+        XCTAssertThrowsError(try mismatched.step(count: RawSteppingWorker.cycle)) { error in
+            XCTAssertTrue("\(error)".contains("diverged"), "\(error)")
+        }
     }
 }
