@@ -172,22 +172,20 @@ public enum TrainBenchmark {
             ratioPerGeneration: rows.map { $0.raw / $0.train }, repeats: settings.repeats, ratioPerRepeat: repeatRatios,
             ratioMedian: median, trainEpisodeSteps: Double(steps) / Double(max(1, rows.reduce(0) { $0 + $1.episodes })),
             rawEpisodeSteps: raw.meanEpisodeSteps, policyPhysicsEpisodeSteps: policyPhysics?.meanEpisodeSteps)
+        /// steps / (the yardstick's seconds over all generations); every generation must have one.
+        func rate(of yardstick: KeyPath<Row, Double?>, _ name: String) throws -> Double {
+            let seconds = rows.compactMap { $0[keyPath: yardstick] }
+            guard seconds.count == rows.count else { throw BenchmarkError("bench train: a generation has no \(name) measurement") }
+            return Double(steps) / seconds.reduce(0, +)
+        }
         if rawWithNetwork != nil {
-            let networkSeconds = rows.compactMap(\.rawWithNetwork)
-            guard networkSeconds.count == rows.count else {
-                throw BenchmarkError("bench train: a generation has no raw-with-network measurement")
-            }
-            let networkRate = Double(steps) / networkSeconds.reduce(0, +)
+            let networkRate = try rate(of: \.rawWithNetwork, "raw-with-network")
             result.rawWithNetworkStepsPerSecond = networkRate
             result.rawWithNetworkRatio = networkRate / rawRate
             result.ratioVsRawWithNetwork = trainRate / networkRate
         }
         if policyPhysics != nil {
-            let replaySeconds = rows.compactMap(\.policyPhysics)
-            guard replaySeconds.count == rows.count else {
-                throw BenchmarkError("bench train: a generation has no replayed-policy measurement")
-            }
-            let replayRate = Double(steps) / replaySeconds.reduce(0, +)
+            let replayRate = try rate(of: \.policyPhysics, "replayed-policy")
             result.policyPhysicsStepsPerSecond = replayRate
             result.policyPhysicsRatio = replayRate / rawRate
             result.ratioVsPolicyPhysics = trainRate / replayRate
