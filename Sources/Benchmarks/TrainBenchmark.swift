@@ -17,9 +17,9 @@ import Training
 /// random member, rho = 0.5), then (bitset algorithms) the physics of policy-driven episodes alone:
 /// each worker replays, without the network, the actions a sampled spiking policy (rho = 0.5, one
 /// per worker) produced in closed loop before the measurement, resetting where those episodes
-/// ended. A spiking policy's saturated actions make the body fall harder and touch the floor more
-/// than uniform actions, so its physics costs more per step; the replay measures the training's
-/// network, sampling and update against physics of the same kind.
+/// ended: physics driven by a spiking policy rather than by uniform noise (whether that costs
+/// more per step is what `policy_physics_ratio` says; the training's own episodes are longer, as
+/// `train_episode_steps` shows, so neither yardstick is the training's physics exactly).
 /// ratio = training env steps/s / raw env steps/s; ratio_vs_policy_physics = training env steps/s
 /// / replayed env steps/s.
 public enum TrainBenchmark {

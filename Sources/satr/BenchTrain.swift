@@ -24,9 +24,9 @@ struct BenchTrain: ParsableCommand {
         start of the run, so setup counts). --repeats R runs the whole measurement R times (a \
         fresh training run each time) and reports each repeat's ratio, their median, and the \
         ratio over all of them; on a shared machine single ratios scatter by 10% or more. \
-        ratio_vs_policy_physics = training env steps/s / replayed env steps/s: the cost of the \
-        network, sampling, normalization and the update against physics of the training's kind \
-        (a spiking policy's saturated actions make the physics dearer per step than uniform ones).
+        ratio_vs_policy_physics = training env steps/s / replayed env steps/s: the network, \
+        sampling, normalization and the update against policy-driven physics. The mean steps per \
+        episode of all three loops are printed too (every reset costs physics time).
         """)
 
     @Option(help: "Task id.")
