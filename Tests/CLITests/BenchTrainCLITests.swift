@@ -11,7 +11,10 @@ final class BenchTrainCLITests: XCTestCase {
         ])
         XCTAssertEqual(result.status, 0, result.stderr)
         let object = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any], result.stdout)
-        for key in ["train_steps_per_s", "raw_steps_per_s", "ratio", "ratio_median", "raw_with_network_steps_per_s"] {
+        for key in [
+            "train_steps_per_s", "raw_steps_per_s", "ratio", "ratio_median", "raw_with_network_steps_per_s",
+            "policy_physics_steps_per_s", "ratio_vs_policy_physics", "train_episode_steps", "policy_physics_episode_steps",
+        ] {
             let value = try XCTUnwrap(object[key] as? Double, "\(key) missing in \(result.stdout)")
             XCTAssertTrue(value.isFinite && value > 0, "\(key) = \(value)")
         }
