@@ -108,7 +108,6 @@ public enum TrainBenchmark {
     /// as many steps.
     public struct Row: Sendable, Equatable {
         public var steps: Int
-        public var episodes: Int
         public var train: Double
         public var raw: Double
         public var rawWithNetwork: Double?
@@ -170,7 +169,7 @@ public enum TrainBenchmark {
             neurons: settings.neurons, threads: settings.threads, trainEnvSteps: steps, trainSeconds: trainSeconds,
             trainStepsPerSecond: trainRate, rawSeconds: rawSeconds, rawStepsPerSecond: rawRate, ratio: trainRate / rawRate,
             ratioPerGeneration: rows.map { $0.raw / $0.train }, repeats: settings.repeats, ratioPerRepeat: repeatRatios,
-            ratioMedian: median, trainEpisodeSteps: Double(steps) / Double(max(1, rows.reduce(0) { $0 + $1.episodes })),
+            ratioMedian: median, trainEpisodeSteps: Double(steps) / Double(settings.population * rows.count),  // one episode per member
             rawEpisodeSteps: raw.meanEpisodeSteps, policyPhysicsEpisodeSteps: policyPhysics?.meanEpisodeSteps)
         /// steps / (the yardstick's seconds over all generations); every generation must have one.
         func rate(of yardstick: KeyPath<Row, Double?>, _ name: String) throws -> Double {
@@ -221,12 +220,11 @@ public enum TrainBenchmark {
             let trainSeconds = BenchmarkClock.seconds(from: mark, to: BenchmarkClock.now())
             let steps = report.envSteps - lastSteps
             lastSteps = report.envSteps
-            let episodes = config.population  // one episode per member
             do {
                 let rawSeconds = try raw.run(steps: steps)
                 let networkSeconds = try rawWithNetwork?.run(steps: steps)
                 let replaySeconds = try policyPhysics?.run(steps: steps)
-                rows.append(Row(steps: steps, episodes: episodes, train: trainSeconds, raw: rawSeconds, rawWithNetwork: networkSeconds, policyPhysics: replaySeconds))
+                rows.append(Row(steps: steps, train: trainSeconds, raw: rawSeconds, rawWithNetwork: networkSeconds, policyPhysics: replaySeconds))
             } catch {
                 if failure == nil { failure = error }
             }
@@ -380,13 +378,7 @@ struct RawSteppingWorker: MemberWorker {
                             y.withUnsafeMutableBufferPointer { yb in network!.step(observation: xb, output: yb) }
                         }
                     }
-                    let result: (reward: Double, terminated: Bool, truncated: Bool)
-                    do {
-                        result = try environment.step(action: action, observation: obs)
-                    } catch is MuJoCoError {
-                        result = (0, true, false)
-                    }
-                    let ended = result.terminated || result.truncated
+                    let ended = try stepEndsEpisode(&environment, action: action, observation: obs)
                     if let replayEnds {
                         // Replay: reset where the recording did; the environment must agree.
                         let recorded = replayEnds[k]
@@ -443,17 +435,14 @@ struct PolicyRecording {
         for t in 0..<cycle {
             for d in 0..<x.count { x[d] = Float(observation[d]) }
             x.withUnsafeBufferPointer { xb in y.withUnsafeMutableBufferPointer { network.step(observation: xb, output: $0) } }
-            let result: (reward: Double, terminated: Bool, truncated: Bool)
-            do {
-                result = try actions.withUnsafeMutableBufferPointer { all in
-                    let action = UnsafeMutableBufferPointer(rebasing: all[(t * spec.actionSize)..<((t + 1) * spec.actionSize)])
-                    y.withUnsafeBufferPointer { actionMap.apply($0, into: action) }
-                    return try observation.withUnsafeMutableBufferPointer { try environment.step(action: UnsafeBufferPointer(action), observation: $0) }
+            let ended = try actions.withUnsafeMutableBufferPointer { all in
+                let action = UnsafeMutableBufferPointer(rebasing: all[(t * spec.actionSize)..<((t + 1) * spec.actionSize)])
+                y.withUnsafeBufferPointer { actionMap.apply($0, into: action) }
+                return try observation.withUnsafeMutableBufferPointer {
+                    try stepEndsEpisode(&environment, action: UnsafeBufferPointer(action), observation: $0)
                 }
-            } catch is MuJoCoError {
-                result = (0, true, false)
             }
-            if result.terminated || result.truncated {
+            if ended {
                 ends[t] = 1
                 episode += 1
                 if t + 1 < cycle { try startEpisode() }
@@ -466,5 +455,18 @@ struct PolicyRecording {
         self.actions = actions
         endsEpisode = ends
         episodes = episode
+    }
+}
+
+/// One raw environment step: whether the episode ends there (terminated, truncated, or the
+/// simulation became unstable, which the raw loops treat as a termination).
+private func stepEndsEpisode(
+    _ environment: inout any Environment, action: UnsafeBufferPointer<Double>, observation: UnsafeMutableBufferPointer<Double>
+) throws -> Bool {
+    do {
+        let result = try environment.step(action: action, observation: observation)
+        return result.terminated || result.truncated
+    } catch is MuJoCoError {
+        return true
     }
 }
