@@ -52,6 +52,8 @@ public struct GenerationStep: Sendable {
     /// Wall seconds of the rollouts (nil when the outcomes were handed in) and of the update.
     public var rolloutSeconds: Double?
     public var updateSeconds: Double
+    /// The horizon the generation's training episodes were cut at (nil: no horizon schedule).
+    public var horizon: Int? = nil
 }
 
 /// The generation loop of a training run, apart from its bookkeeping:
@@ -94,14 +96,20 @@ public final class GenerationLoop<Strategy: TrainableStrategy> {
     /// Kept only while it stays modest (512 MiB: e.g. 16k Humanoid members); beyond that the
     /// statistics draw the members again, which gives the same result.
     let store: MemberGenomes<Strategy.GenomeElement>?
+    /// The episode-horizon schedule of the training rollouts and the task's own limit T.
+    let horizonSchedule: HorizonSchedule?
+    let episodeLimit: Int
     /// The current generation's sample, once requested.
     private var sample: PopulationSample<Strategy.GenomeElement>?
     /// The last rollouts' wall time and end (the update is timed from there).
     private var lastRollouts: (seconds: Double, end: UInt64)?
 
     init(strategy: Strategy, normalizer: ObservationNormalizer, envSteps: Int, episodes: Int, seed: UInt64,
-         threads: Int, makeWorker: () throws -> Worker, distributor: (any GenerationDistributor)?) throws {
+         threads: Int, makeWorker: () throws -> Worker, distributor: (any GenerationDistributor)?,
+         horizonSchedule: HorizonSchedule? = nil, episodeLimit: Int = 1000) throws {
         self.strategy = strategy
+        self.horizonSchedule = horizonSchedule
+        self.episodeLimit = episodeLimit
         self.normalizer = normalizer
         self.envSteps = envSteps
         self.episodes = episodes
@@ -116,12 +124,18 @@ public final class GenerationLoop<Strategy: TrainableStrategy> {
     /// Generations completed.
     public var generation: Int { strategy.generation }
 
+    /// The horizon of the current generation's training episodes, H(envSteps) (nil without a
+    /// schedule). Every process computes it from the same env-step count.
+    public var currentHorizon: Int? {
+        horizonSchedule?.horizon(afterEnvSteps: envSteps, limit: episodeLimit)
+    }
+
     /// "Evaluate members `members` of the current generation" (the generation's sample is asked
     /// for once and shared by every request of the generation).
     public func request(members: [Int]) -> Request {
         let sample = currentSample()
         return GenerationRequest(generation: strategy.generation, members: members,
-                                 population: .population(sample, seed: seed), normalization: normalizer.frozen())
+                                 population: .population(sample, seed: seed, horizon: currentHorizon), normalization: normalizer.frozen())
     }
 
     private func currentSample() -> PopulationSample<Strategy.GenomeElement> {
@@ -149,6 +163,7 @@ public final class GenerationLoop<Strategy: TrainableStrategy> {
     public func finishGeneration(outcomes: [MemberOutcome], statistics: Strategy.Statistics? = nil) throws -> GenerationStep {
         precondition(outcomes.count == strategy.populationSize, "finishGeneration needs one outcome per member, in member order")
         let fitnesses = outcomes.map(\.fitness)
+        let horizon = currentHorizon
         let rollouts = lastRollouts
         lastRollouts = nil
         let updateStart = rollouts?.end ?? DispatchTime.now().uptimeNanoseconds
@@ -162,7 +177,7 @@ public final class GenerationLoop<Strategy: TrainableStrategy> {
         episodes += outcomes.reduce(0) { $0 + $1.episodes }
         return GenerationStep(
             generation: strategy.generation, envSteps: envSteps, episodes: episodes, fitness: FitnessSummary(fitnesses),
-            diagnostics: diagnostics, rolloutSeconds: rollouts?.seconds, updateSeconds: updateSeconds)
+            diagnostics: diagnostics, rolloutSeconds: rollouts?.seconds, updateSeconds: updateSeconds, horizon: horizon)
     }
 
     /// Evaluates the deterministic network (bits with rho > 0.5, or the ES mean) over `episodes`

@@ -110,7 +110,9 @@ public enum RolloutSource<Element: BitwiseCopyable & Sendable>: Sendable {
     /// Member k of generation t: genome `sample.draw(member: k)` (which keeps it for the
     /// statistics when the sample keeps genomes); network state from
     /// `(seed, t, k, .networkInitialState)`; reset noise seed `derivedSeed((seed, t, k, .resetNoise))`.
-    case population(PopulationSample<Element>, seed: UInt64)
+    /// With a `horizon`, each episode is truncated after that many steps (`HorizonSchedule`) unless
+    /// the task ends it sooner.
+    case population(PopulationSample<Element>, seed: UInt64, horizon: Int? = nil)
     /// Evaluation episode e of a fixed genome ("member" = episode e, "generation" = g): the
     /// episode's own seed is `s_e = derivedSeed((seed, g, e, .evaluation))`; the network state
     /// comes from `(s_e, 0, 0, .networkInitialState)` and the reset noise seed is
@@ -187,14 +189,14 @@ public struct PolicyWorker<Network: RolloutNetwork>: MemberWorker where Network.
         member: Int, generation: Int, population: RolloutSource<Network.GenomeElement>, normalization: FrozenNormalization
     ) throws -> MemberOutcome {
         switch population {
-        case .population(let sample, let seed):
+        case .population(let sample, let seed, let horizon):
             precondition(sample.generation == generation, "the sample is of generation \(sample.generation), not \(generation)")
             genome.withUnsafeMutableBufferPointer { sample.draw(member: member, into: $0) }
             genome.withUnsafeBufferPointer { network.load(genome: $0) }
             network.startEpisode(seed: seed, generation: generation, member: member)
             let resetSeed = derivedSeed(StreamKey(seed: seed, generation: generation, member: commonResets ? 0 : member, purpose: .resetNoise))
             var training = environment  // a reference: the environments are classes
-            return try runEpisode(in: &training, resetSeed: resetSeed, normalization: normalization)
+            return try runEpisode(in: &training, resetSeed: resetSeed, normalization: normalization, horizon: horizon)
         case .fixed(let fixedGenome, let seed):
             fixedGenome.withUnsafeBufferPointer { network.load(genome: $0) }
             let seeds = evaluationEpisodeSeeds(runSeed: seed, generation: generation, episode: member)
@@ -204,10 +206,11 @@ public struct PolicyWorker<Network: RolloutNetwork>: MemberWorker where Network.
         }
     }
 
-    /// One episode with the loaded, reset network.
+    /// One episode with the loaded, reset network, truncated after `horizon` steps when set.
     mutating func runEpisode(
-        in environment: inout any Environment, resetSeed: UInt64, normalization: FrozenNormalization
+        in environment: inout any Environment, resetSeed: UInt64, normalization: FrozenNormalization, horizon: Int? = nil
     ) throws -> MemberOutcome {
+        let horizon = horizon ?? .max
         let obs = buffers.observation, x = buffers.normalized, y = buffers.output, act = buffers.action
         var stats = ObservationStatistics(size: obs.count)
         var total = 0.0
@@ -235,7 +238,7 @@ public struct PolicyWorker<Network: RolloutNetwork>: MemberWorker where Network.
             steps += 1
             if !result.reward.isFinite { diverged = true; break }
             total += result.reward
-            if result.terminated || result.truncated {
+            if result.terminated || result.truncated || steps >= horizon {
                 if !allFinite(UnsafeBufferPointer(obs)) { diverged = true }
                 break
             }

@@ -61,8 +61,19 @@ public struct TrainingConfig: Sendable, Equatable {
     /// Common random numbers: every member of a generation starts from the same reset state
     /// (reset noise keyed by (seed, generation) instead of (seed, generation, member)).
     public var commonResets: Bool = false
+    /// Episode-horizon schedule (`HorizonSchedule`): the training episodes of the first generation
+    /// are cut after `horizonStart` steps, and the cut grows linearly with the env steps to the
+    /// task's limit at `horizonGrowthSteps`. nil: episodes run to the task's limit throughout.
+    public var horizonStart: Int? = nil
+    /// The env steps over which the horizon grows to the task's limit (used with `horizonStart`).
+    public var horizonGrowthSteps: Int = 1_000_000
 
     public init() {}
+
+    /// The episode-horizon schedule, when `horizonStart` is set.
+    public var horizonSchedule: HorizonSchedule? {
+        horizonStart.map { HorizonSchedule(start: $0, growthSteps: horizonGrowthSteps) }
+    }
 
     /// The algorithm's name.
     public var algo: Algorithm { algorithm.name }
@@ -74,6 +85,7 @@ public struct TrainingConfig: Sendable, Equatable {
         case evalEvery = "eval_every", evalEpisodes = "eval_episodes", checkpointEvery = "checkpoint_every"
         case threads, envOptions = "env_options", evalEnvOptions = "eval_env_options"
         case commonResets = "common_resets"
+        case horizonStart = "horizon_start", horizonGrowthSteps = "horizon_growth_steps"
     }
 
     /// Keys a resume may change (the budget and the thread count).
@@ -100,6 +112,11 @@ public struct TrainingConfig: Sendable, Equatable {
         try check(evalEvery >= 0, "eval_every", "must be >= 0 (got \(evalEvery))")
         try check(evalEpisodes >= 1, "eval_episodes", "must be at least 1 (got \(evalEpisodes))")
         try check(checkpointEvery >= 1, "checkpoint_every", "must be at least 1 (got \(checkpointEvery))")
+        if let horizonStart {
+            try check(horizonStart >= 1, "horizon_start", "must be at least 1 step (got \(horizonStart)); leave it unset for no schedule")
+        }
+        try check(horizonGrowthSteps >= 1 && horizonGrowthSteps <= 1_000_000_000_000, "horizon_growth_steps",
+                  "must be in 1...1e12 env steps (got \(horizonGrowthSteps))")
         try check(threads >= 0 && threads <= 4096, "threads", "must be in 0...4096 (0 = one per core; got \(threads))")
         try algorithm.validate(population: population)
     }
@@ -261,6 +278,8 @@ extension TrainingConfig: Codable {
         envOptions = c.envOptions
         evalEnvOptions = c.evalEnvOptions
         commonResets = c.commonResets
+        horizonStart = c.horizonStart
+        horizonGrowthSteps = c.horizonGrowthSteps
         algorithm = try AlgorithmSettings(algo: algo, keys: fields.filter { !own.contains($0.key) })
     }
 
@@ -281,6 +300,8 @@ extension TrainingConfig: Codable {
         var envOptions: EnvironmentOptions
         var evalEnvOptions: EnvironmentOptions
         var commonResets: Bool
+        var horizonStart: Int?
+        var horizonGrowthSteps: Int
         typealias CodingKeys = TrainingConfig.Key
     }
 
@@ -301,6 +322,8 @@ extension TrainingConfig: Codable {
         try c.encode(envOptions, forKey: .envOptions)
         try c.encode(evalEnvOptions, forKey: .evalEnvOptions)
         try c.encode(commonResets, forKey: .commonResets)
+        try c.encode(horizonStart, forKey: .horizonStart)
+        try c.encode(horizonGrowthSteps, forKey: .horizonGrowthSteps)
         var h = encoder.container(keyedBy: AnyKey.self)
         for (key, value) in try algorithm.keys {
             try h.encode(value, forKey: AnyKey(stringValue: key))

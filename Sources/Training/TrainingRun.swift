@@ -162,7 +162,7 @@ public final class TrainingRun<Strategy: TrainableStrategy> {
                 try PolicyWorker(task: spec, options: options, evaluationOptions: evaluationOptions, commonResets: commonResets,
                                  network: SpikingRolloutNetwork<Strategy.Network>(shape: shape), genomeCount: genomeCount)
             },
-            distributor: distributor)
+            distributor: distributor, horizonSchedule: config.horizonSchedule, episodeLimit: spec.maxEpisodeSteps)
         try self.directory?.openMetrics()
     }
 
@@ -202,8 +202,8 @@ public final class TrainingRun<Strategy: TrainableStrategy> {
         let wall = wallSeconds
         let elapsed = wall - budget.wallOffset
         let record = GenerationRecord(
-            generation: g, envSteps: step.envSteps, episodes: step.episodes, fitness: step.fitness, evaluation: evaluation,
-            diagnostics: step.diagnostics,
+            generation: g, envSteps: step.envSteps, episodes: step.episodes, fitness: step.fitness,
+            trainingHorizon: step.horizon, evaluation: evaluation, diagnostics: step.diagnostics,
             timing: GenerationTiming(
                 totalSeconds: wall, stepsPerSecond: elapsed > 0 ? Double(step.envSteps - budget.startSteps) / elapsed : 0,
                 rolloutSeconds: step.rolloutSeconds, updateSeconds: step.updateSeconds, evaluationSeconds: evaluationSeconds))

@@ -67,6 +67,12 @@ struct Train: ParsableCommand {
     var evalEnvOptions: [String] = []
     @Option(help: "Common random numbers: all members of a generation start from the same reset state (true or false; default false).")
     var commonResets: Bool?
+    @Option(help: ArgumentHelp(
+        "Episode-horizon schedule: cut the first generation's training episodes after H steps (default: no schedule).",
+        discussion: "The cut grows linearly with the env steps to the task's limit at --horizon-growth-steps; evaluations always run the full task."))
+    var horizonStart: Int?
+    @Option(help: "Env steps over which the horizon grows to the task's limit (with --horizon-start). Default \(TrainingConfig().horizonGrowthSteps).")
+    var horizonGrowthSteps: Int?
     @Flag(help: "Ignore the task's preset (Sources/Training/Presets): start from the plain defaults.")
     var noPreset = false
 
@@ -97,6 +103,8 @@ struct Train: ParsableCommand {
             p["eval_episodes"] = evalEpisodes.map { .int(Int64($0)) }
             p["checkpoint_every"] = checkpointEvery.map { .int(Int64($0)) }
             p["common_resets"] = commonResets.map(JSONTree.bool)
+            p["horizon_start"] = horizonStart.map { .int(Int64($0)) }
+            p["horizon_growth_steps"] = horizonGrowthSteps.map { .int(Int64($0)) }
             if !envOptions.isEmpty { p["env_options"] = try JSONTree.of(EnvironmentOptions.parse(assignments: envOptions)) }
             if !evalEnvOptions.isEmpty { p["eval_env_options"] = try JSONTree.of(EnvironmentOptions.parse(assignments: evalEnvOptions)) }
             for group in [satr.patch, bernoulli.patch, adam.patch] { p.merge(group) { $1 } }

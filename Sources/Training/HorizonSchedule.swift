@@ -1,0 +1,32 @@
+/// An episode-horizon schedule for the training rollouts: short episodes first, the task's own
+/// limit later.
+///
+/// The training episodes of a generation are cut (truncated, as at the task's time limit) after
+///
+///     H(E) = min(T, H_0 + floor((T - H_0) * E / G))
+///
+/// steps, where E is the number of member env steps of all earlier generations, T the task's
+/// limit (1000 for the MuJoCo tasks), H_0 = `start` and G = `growthSteps`: the horizon grows
+/// linearly in env steps from H_0 to T, which it reaches once E >= G. E is exact and identical on
+/// every thread and process (and restored by a resume), so the schedule keeps runs reproducible.
+/// Evaluations of the deterministic network always run to the task's own limit.
+public struct HorizonSchedule: Sendable, Equatable {
+    /// H_0, the horizon of the first generation (>= 1).
+    public var start: Int
+    /// G, the env steps after which the horizon is the task's own (>= 1).
+    public var growthSteps: Int
+
+    public init(start: Int, growthSteps: Int) {
+        precondition(start >= 1 && growthSteps >= 1, "a horizon schedule needs start >= 1 and growth steps >= 1")
+        self.start = start
+        self.growthSteps = growthSteps
+    }
+
+    /// H(E) for a task whose episodes end at `limit` steps (at least 1 and at most `limit`).
+    public func horizon(afterEnvSteps envSteps: Int, limit: Int) -> Int {
+        guard start < limit else { return limit }
+        let e = min(max(envSteps, 0), growthSteps)
+        // (T - H_0) * E <= 1000 * G: no overflow for any budget a run can reach.
+        return min(limit, start + (limit - start) * e / growthSteps)
+    }
+}
