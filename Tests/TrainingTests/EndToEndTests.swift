@@ -140,6 +140,41 @@ final class EndToEndTrainingTests: XCTestCase {
         }
     }
 
+    /// With a horizon schedule, each generation's members take at most H(E) steps each, the
+    /// metrics record H as `train_horizon` (growing with the env steps), and a run stopped and
+    /// resumed ends bit-identical to an uninterrupted one.
+    func testHorizonScheduleCutsEpisodesAndResumesBitIdentically() throws {
+        func config(generations: Int) -> TrainingConfig {
+            var c = Self.tinyConfig(generations: generations, threads: 2)
+            c.horizonStart = 4
+            c.horizonGrowthSteps = 300
+            return c
+        }
+        let a = root.appendingPathComponent("a"), b = root.appendingPathComponent("b")
+        _ = try Trainer.train(config: config(generations: 6), directory: a)
+        _ = try Trainer.train(config: config(generations: 3), directory: b)
+        var patch: [String: JSONTree] = [:]
+        patch["generations"] = .int(6)
+        _ = try Trainer.resume(directory: b, patch: patch)
+        let lines = try MetricsFile.deterministicLines(a.appendingPathComponent(RunFiles.metrics))
+        XCTAssertEqual(try MetricsFile.deterministicLines(b.appendingPathComponent(RunFiles.metrics)), lines, "resumed vs uninterrupted")
+        XCTAssertEqual(try decodedCheckpoint(b), try decodedCheckpoint(a))
+
+        let schedule = try XCTUnwrap(config(generations: 6).horizonSchedule)
+        var previousSteps = 0
+        for line in lines {
+            let row = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+            let horizon = try XCTUnwrap(row["train_horizon"] as? Int, line)
+            let steps = try XCTUnwrap(row["env_steps"] as? Int)
+            XCTAssertEqual(horizon, schedule.horizon(afterEnvSteps: previousSteps, limit: 1000))
+            XCTAssertLessThanOrEqual(steps - previousSteps, 16 * horizon, "every member cut at the horizon")
+            previousSteps = steps
+        }
+        XCTAssertEqual(try XCTUnwrap(JSONSerialization.jsonObject(with: Data(lines[0].utf8)) as? [String: Any])["train_horizon"] as? Int, 4)
+        let saved = try JSONDecoder().decode(TrainingConfig.self, from: Data(contentsOf: a.appendingPathComponent(RunFiles.config)))
+        XCTAssertEqual(saved.horizonSchedule, schedule, "config.json records the schedule")
+    }
+
     func testESAndECRunAndResume() throws {
         for algo in [Algorithm.ec, .es] {
             var config = Self.tinyConfig(generations: 2, threads: 2)

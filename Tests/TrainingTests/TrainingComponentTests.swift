@@ -256,6 +256,57 @@ final class TrainingComponentTests: XCTestCase {
         }
     }
 
+    /// H(E) = min(T, H_0 + floor((T - H_0) E / G)): H_0 at the start, linear in between, the
+    /// task's limit from G on, and the limit throughout when H_0 >= T.
+    func testHorizonScheduleGrowsLinearlyToTheTaskLimit() {
+        let s = HorizonSchedule(start: 200, growthSteps: 1_000_000)
+        XCTAssertEqual(s.horizon(afterEnvSteps: 0, limit: 1000), 200)
+        XCTAssertEqual(s.horizon(afterEnvSteps: 250_000, limit: 1000), 400)
+        XCTAssertEqual(s.horizon(afterEnvSteps: 999_999, limit: 1000), 999)
+        XCTAssertEqual(s.horizon(afterEnvSteps: 1_000_000, limit: 1000), 1000)
+        XCTAssertEqual(s.horizon(afterEnvSteps: 1 << 50, limit: 1000), 1000)
+        XCTAssertEqual(HorizonSchedule(start: 5000, growthSteps: 10).horizon(afterEnvSteps: 0, limit: 1000), 1000)
+        var previous = 0
+        for e in stride(from: 0, through: 2_000_000, by: 12_345) {
+            let h = s.horizon(afterEnvSteps: e, limit: 1000)
+            XCTAssertGreaterThanOrEqual(h, previous)
+            previous = h
+        }
+        var c = TrainingConfig()
+        XCTAssertNil(c.horizonSchedule, "no schedule by default")
+        c.horizonStart = 100
+        c.horizonGrowthSteps = 500
+        XCTAssertEqual(c.horizonSchedule, HorizonSchedule(start: 100, growthSteps: 500))
+    }
+
+    /// A member's episode with a horizon h ends after min(h, its full length) steps, and its return
+    /// is the sum of the first of those rewards: equal to the full episode's when the task ended it
+    /// sooner.
+    func testWorkerTruncatesTrainingEpisodesAtTheHorizon() throws {
+        let spec = try TaskRegistry.spec(id: "Hopper-v5")
+        let shape = try NetworkShape(observationSize: spec.observationSize, actionSize: spec.actionSize, neurons: 64)
+        let strategy = ECStrategy(dimension: shape.parameterCount, populationSize: 4, seed: 3)
+        var worker = try PolicyWorker<BitsetRolloutNetwork>(
+            task: spec, options: EnvironmentOptions(), network: BitsetRolloutNetwork(shape: shape), genomeCount: shape.wordsPerMember)
+        let normalization = FrozenNormalization.identity(size: spec.observationSize)
+        var sawCut = false
+        for member in 0..<4 {
+            let full = try worker.evaluate(member: member, generation: 0, population: .population(strategy.ask(), seed: 3), normalization: normalization)
+            let long = try worker.evaluate(member: member, generation: 0, population: .population(strategy.ask(), seed: 3, horizon: full.steps),
+                                           normalization: normalization)
+            XCTAssertEqual(long.fitness.bitPattern, full.fitness.bitPattern, "a horizon at the episode's own length changes nothing")
+            let h = max(1, full.steps / 2)
+            let cut = try worker.evaluate(member: member, generation: 0, population: .population(strategy.ask(), seed: 3, horizon: h),
+                                          normalization: normalization)
+            XCTAssertEqual(cut.steps, h)
+            if h < full.steps {
+                sawCut = true
+                XCTAssertNotEqual(cut.fitness.bitPattern, full.fitness.bitPattern)
+            }
+        }
+        XCTAssertTrue(sawCut, "the random members should live for more than one step")
+    }
+
     func testConfigValidationNamesTheField() throws {
         var c = TrainingConfig()
         c.neurons = 100
@@ -276,6 +327,12 @@ final class TrainingComponentTests: XCTestCase {
         c.envOptions.contactCostWeight = 1
         XCTAssertThrowsError(try c.validate(spec: TaskRegistry.spec(id: "Hopper-v5"))) {
             XCTAssertTrue("\($0)".contains("contact_cost_weight") && "\($0)".contains("healthy_reward"), "\($0)")
+        }
+        c = TrainingConfig()
+        c.horizonStart = 0
+        XCTAssertThrowsError(try c.validate()) { XCTAssertTrue("\($0)".contains("horizon_start"), "\($0)") }
+        XCTAssertThrowsError(try TrainingConfig.resolve(layers: [["horizon_growth_steps": .int(0)]]).validate()) {
+            XCTAssertTrue("\($0)".contains("horizon_growth_steps"), "\($0)")
         }
         XCTAssertNoThrow(try TrainingConfig().validate())
     }
