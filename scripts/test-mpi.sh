@@ -9,7 +9,8 @@
 #      work (dynamic sharing, point to point), ends the job: non-zero status within seconds, no hang.
 #      A `satr train` rank that exits before initializing MPI ends the job with a message.
 #   3. Equivalence: `satr train` on a tiny InvertedPendulum-v5 configuration, threaded in one
-#      process and under `mpirun -np 1`, `-np 2`, `-np 3` (SATR; EC and ES with -np 2):
+#      process and under `mpirun -np 1`, `-np 2`, `-np 3` (SATR; EC, ES and SATR with a frozen
+#      recurrent layer and a horizon schedule with -np 2):
 #      metrics.jsonl and evaluation.json (without the wall_* fields), the checkpoint (without
 #      wall_seconds) and policy.json must be byte-identical.
 #   4. Failure and resume: rank 1 of a 2-rank run is killed (SIGKILL) after a checkpoint was
@@ -152,10 +153,15 @@ for np in 1 2 3; do
     fi
 done
 
-# EC (also reduces exact integer statistics across ranks) and Gaussian ES (every rank computes its
-# own update) on 2 ranks.
-for algo in ec es; do
-    algo_args=(--env InvertedPendulum-v5 --algo "$algo" --population 12 --generations 4 --seed 3
+# EC (also reduces exact integer statistics across ranks), Gaussian ES (every rank computes its
+# own update), and SATR with a frozen recurrent layer and an episode-horizon schedule (every rank
+# draws the same K_h and cuts at the same horizon) on 2 ranks.
+for algo in ec es satr-frozen-horizon; do
+    case "$algo" in
+        satr-frozen-horizon) variant=(--algo satr --frozen-recurrent true --horizon-start 5 --horizon-growth-steps 500) ;;
+        *) variant=(--algo "$algo") ;;
+    esac
+    algo_args=(--env InvertedPendulum-v5 "${variant[@]}" --population 12 --generations 4 --seed 3
                --neurons 64 --eval-every 2 --eval-episodes 2 --checkpoint-every 2)
     "$bin/satr" train "${algo_args[@]}" --threads 2 --out "$work/$algo-threaded" >"$work/$algo-threaded.log" 2>&1 \
         || { cat "$work/$algo-threaded.log" >&2; fail "threaded $algo run"; }

@@ -56,6 +56,8 @@ public enum StreamPurpose: UInt32, Sendable, Codable, CaseIterable {
     case initialization = 6
     /// Free for tests and tools.
     case auxiliary = 7
+    /// Connection bits sampled once per run and not searched (a frozen recurrent layer).
+    case frozenConnectivity = 8
 }
 
 /// The identity of one random stream: (run seed, generation, member, purpose).

@@ -29,11 +29,13 @@ public enum Algorithm: String, Codable, Sendable, CaseIterable {
     }
 
     /// The number of parameters this algorithm searches for a network of these sizes (bits of
-    /// the bitset network for SATR and EC, Float32 weights of DenseSNN for ES).
-    public func parameterCount(observationSize: Int, actionSize: Int, neurons: Int) throws -> Int {
+    /// the bitset network for SATR and EC, without K_h when it is frozen; Float32 weights of
+    /// DenseSNN for ES).
+    public func parameterCount(observationSize: Int, actionSize: Int, neurons: Int, frozenRecurrent: Bool = false) throws -> Int {
         switch self {
         case .satr, .ec:
-            return try NetworkShape(observationSize: observationSize, actionSize: actionSize, neurons: neurons).parameterCount
+            return try NetworkShape(observationSize: observationSize, actionSize: actionSize, neurons: neurons)
+                .searchedBlocks(frozenRecurrent: frozenRecurrent).reduce(0, +)
         case .es:
             return try DenseSNNShape(observationSize: observationSize, actionSize: actionSize, neurons: neurons).parameterCount
         }

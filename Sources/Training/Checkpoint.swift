@@ -169,7 +169,8 @@ public struct Checkpoint: Codable, Sendable, Equatable {
         guard config.env == task, config.neurons == neurons, config.algo == optimizer.algorithm else {
             throw mismatch("its config (\(config.env), \(config.algo.rawValue), N=\(config.neurons)) disagrees with its state (\(task), \(optimizer.algorithm.rawValue), N=\(neurons))")
         }
-        let expected = try optimizer.algorithm.parameterCount(observationSize: observationSize, actionSize: actionSize, neurons: neurons)
+        let expected = try optimizer.algorithm.parameterCount(
+            observationSize: observationSize, actionSize: actionSize, neurons: neurons, frozenRecurrent: config.frozenRecurrent)
         guard optimizer.dimension == expected else {
             throw mismatch("its optimizer has \(optimizer.dimension) parameters, but a \(task) network with N=\(neurons) has \(expected)")
         }

@@ -17,9 +17,10 @@ extension SATRStrategy: TrainableStrategy {
     public typealias Network = BitsetNetwork
     public init?(config: TrainingConfig, shape: NetworkShape) {
         guard case .satr(let h) = config.algorithm else { return nil }
-        // The trust-region blocks of `blockwise`: K_in, K_h and K_out (NetworkShape's layout).
-        let blocks = [shape.recurrentBlockOffset, shape.neurons * shape.neurons, shape.neurons * shape.actionSize]
-        self.init(dimension: shape.parameterCount, populationSize: config.population, seed: config.seed,
+        // The trust-region blocks of `blockwise`: K_in, K_h and K_out (NetworkShape's layout),
+        // without K_h when it is frozen.
+        let blocks = shape.searchedBlocks(frozenRecurrent: config.frozenRecurrent)
+        self.init(dimension: blocks.reduce(0, +), populationSize: config.population, seed: config.seed,
                   hyperparameters: h, blocks: blocks)
     }
 }
@@ -28,7 +29,8 @@ extension ECStrategy: TrainableStrategy {
     public typealias Network = BitsetNetwork
     public init?(config: TrainingConfig, shape: NetworkShape) {
         guard case .ec(let h) = config.algorithm else { return nil }
-        self.init(dimension: shape.parameterCount, populationSize: config.population, seed: config.seed, hyperparameters: h)
+        self.init(dimension: shape.searchedBlocks(frozenRecurrent: config.frozenRecurrent).reduce(0, +),
+                  populationSize: config.population, seed: config.seed, hyperparameters: h)
     }
 }
 

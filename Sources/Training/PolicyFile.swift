@@ -257,13 +257,17 @@ public enum PolicyExport {
             evalReturnMean: checkpoint.lastEvaluation.flatMap { $0.generation == checkpoint.generation ? $0.mean : nil })
         let normalization = checkpoint.normalizer.frozen()
         var policy: PolicyFile
+        func bitset(_ distribution: BernoulliDistribution) throws -> PolicyFile {
+            let shape = try NetworkShape(observationSize: spec.observationSize, actionSize: spec.actionSize, neurons: checkpoint.neurons)
+            let searched = distribution.mostLikely
+            let words = BitsetNetwork.genomeExpansion(config: checkpoint.config, shape: shape)?.expand(searched) ?? searched
+            return PolicyFile(spec: spec, shape: shape, words: words, normalization: normalization, training: provenance)
+        }
         switch checkpoint.optimizer {
         case .satr(let state):
-            let shape = try NetworkShape(observationSize: spec.observationSize, actionSize: spec.actionSize, neurons: checkpoint.neurons)
-            policy = PolicyFile(spec: spec, shape: shape, words: state.distribution.mostLikely, normalization: normalization, training: provenance)
+            policy = try bitset(state.distribution)
         case .ec(let state):
-            let shape = try NetworkShape(observationSize: spec.observationSize, actionSize: spec.actionSize, neurons: checkpoint.neurons)
-            policy = PolicyFile(spec: spec, shape: shape, words: state.distribution.mostLikely, normalization: normalization, training: provenance)
+            policy = try bitset(state.distribution)
         case .es(let state):
             let shape = try DenseSNNShape(observationSize: spec.observationSize, actionSize: spec.actionSize, neurons: checkpoint.neurons)
             policy = PolicyFile(spec: spec, shape: shape, weights: state.mean.map { Float($0) }, normalization: normalization, training: provenance)

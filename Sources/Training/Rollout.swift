@@ -37,6 +37,9 @@ public protocol SpikingPolicyNetwork {
     static func genomeCount(of shape: Shape) -> Int
     /// The shape of this network for `spec`'s sizes and `neurons` neurons.
     static func shape(for spec: TaskSpec, neurons: Int) throws -> Shape
+    /// How the genome the run's search samples becomes this network's genome (nil: they are the
+    /// same). A frozen recurrent layer for the bitset network; always nil for DenseSNN.
+    static func genomeExpansion(config: TrainingConfig, shape: Shape) -> GenomeExpansion<GenomeElement>?
     /// The policy file of the network of `shape` with `genome`.
     static func policyFile(
         spec: TaskSpec, shape: Shape, genome: [GenomeElement], normalization: FrozenNormalization,
@@ -48,6 +51,9 @@ extension BitsetNetwork: SpikingPolicyNetwork {
     public var neuronCount: Int { shape.neurons }
     public mutating func load(genome: UnsafeBufferPointer<UInt64>) { load(connectivity: genome) }
     public static func genomeCount(of shape: NetworkShape) -> Int { shape.wordsPerMember }
+    public static func genomeExpansion(config: TrainingConfig, shape: NetworkShape) -> GenomeExpansion<UInt64>? {
+        config.frozenRecurrent ? .frozenRecurrent(shape: shape, seed: config.seed) : nil
+    }
     public static func shape(for spec: TaskSpec, neurons: Int) throws -> NetworkShape {
         try NetworkShape(observationSize: spec.observationSize, actionSize: spec.actionSize, neurons: neurons)
     }
@@ -62,6 +68,7 @@ extension DenseSNN: SpikingPolicyNetwork {
     public var neuronCount: Int { shape.neurons }
     public mutating func load(genome: UnsafeBufferPointer<Float>) { load(weights: genome) }
     public static func genomeCount(of shape: DenseSNNShape) -> Int { shape.parameterCount }
+    public static func genomeExpansion(config: TrainingConfig, shape: DenseSNNShape) -> GenomeExpansion<Float>? { nil }
     public static func shape(for spec: TaskSpec, neurons: Int) throws -> DenseSNNShape {
         try DenseSNNShape(observationSize: spec.observationSize, actionSize: spec.actionSize, neurons: neurons)
     }
@@ -73,18 +80,26 @@ extension DenseSNN: SpikingPolicyNetwork {
 }
 
 /// A spiking network as the rollout loop drives it: episodes start from the initial membrane of
-/// docs/NETWORK.md ("State and its initialization").
+/// docs/NETWORK.md ("State and its initialization"). With an `expansion`, `load(genome:)` takes
+/// the searched genome and loads its expansion (`GenomeExpansion`).
 public struct SpikingRolloutNetwork<Network: SpikingPolicyNetwork>: RolloutNetwork {
     public var network: Network
     private var membrane: [Float]
+    private let expansion: GenomeExpansion<Network.GenomeElement>?
+    /// The expanded genome (empty without an expansion).
+    private var full: [Network.GenomeElement]
 
-    public init(shape: Network.Shape) {
+    public init(shape: Network.Shape, expansion: GenomeExpansion<Network.GenomeElement>? = nil) {
         network = Network(shape: shape)
         membrane = [Float](repeating: 0, count: network.neuronCount)
+        self.expansion = expansion
+        full = expansion?.template ?? []
     }
 
     public mutating func load(genome: UnsafeBufferPointer<Network.GenomeElement>) {
-        network.load(genome: genome)
+        guard let expansion else { return network.load(genome: genome) }
+        full.withUnsafeMutableBufferPointer { expansion.expand(genome, into: $0) }
+        full.withUnsafeBufferPointer { network.load(genome: $0) }
     }
 
     public mutating func startEpisode(seed: UInt64, generation: Int, member: Int) {

@@ -67,6 +67,9 @@ public struct TrainingConfig: Sendable, Equatable {
     public var horizonStart: Int? = nil
     /// The env steps over which the horizon grows to the task's limit (used with `horizonStart`).
     public var horizonGrowthSteps: Int = 1_000_000
+    /// A recurrent layer sampled once and frozen (bitset network, SATR and EC): the search covers
+    /// K_in and K_out only, and K_h is drawn once from the run seed (`GenomeExpansion.frozenRecurrent`).
+    public var frozenRecurrent: Bool = false
 
     public init() {}
 
@@ -86,6 +89,7 @@ public struct TrainingConfig: Sendable, Equatable {
         case threads, envOptions = "env_options", evalEnvOptions = "eval_env_options"
         case commonResets = "common_resets"
         case horizonStart = "horizon_start", horizonGrowthSteps = "horizon_growth_steps"
+        case frozenRecurrent = "frozen_recurrent"
     }
 
     /// Keys a resume may change (the budget and the thread count).
@@ -117,6 +121,8 @@ public struct TrainingConfig: Sendable, Equatable {
         }
         try check(horizonGrowthSteps >= 1 && horizonGrowthSteps <= 1_000_000_000_000, "horizon_growth_steps",
                   "must be in 1...1e12 env steps (got \(horizonGrowthSteps))")
+        try check(!frozenRecurrent || algo != .es, "frozen_recurrent",
+                  "applies to the bitset network of satr and ec; es searches DenseSNN's real weights")
         try check(threads >= 0 && threads <= 4096, "threads", "must be in 0...4096 (0 = one per core; got \(threads))")
         try algorithm.validate(population: population)
     }
@@ -280,6 +286,7 @@ extension TrainingConfig: Codable {
         commonResets = c.commonResets
         horizonStart = c.horizonStart
         horizonGrowthSteps = c.horizonGrowthSteps
+        frozenRecurrent = c.frozenRecurrent
         algorithm = try AlgorithmSettings(algo: algo, keys: fields.filter { !own.contains($0.key) })
     }
 
@@ -302,6 +309,7 @@ extension TrainingConfig: Codable {
         var commonResets: Bool
         var horizonStart: Int?
         var horizonGrowthSteps: Int
+        var frozenRecurrent: Bool
         typealias CodingKeys = TrainingConfig.Key
     }
 
@@ -324,6 +332,7 @@ extension TrainingConfig: Codable {
         try c.encode(commonResets, forKey: .commonResets)
         try c.encode(horizonStart, forKey: .horizonStart)
         try c.encode(horizonGrowthSteps, forKey: .horizonGrowthSteps)
+        try c.encode(frozenRecurrent, forKey: .frozenRecurrent)
         var h = encoder.container(keyedBy: AnyKey.self)
         for (key, value) in try algorithm.keys {
             try h.encode(value, forKey: AnyKey(stringValue: key))

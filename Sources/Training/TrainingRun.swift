@@ -132,6 +132,8 @@ public final class TrainingRun<Strategy: TrainableStrategy> {
     public let spec: TaskSpec
     public let shape: Strategy.Network.Shape
     public let loop: GenerationLoop<Strategy>
+    /// How the strategy's genome becomes the network's (a frozen recurrent layer; nil: the same).
+    let expansion: GenomeExpansion<Strategy.GenomeElement>?
     /// The run directory; nil on processes other than the primary one.
     public let directory: RunDirectory?
     /// Where the primary process writes (also known to the others, for the result).
@@ -154,13 +156,15 @@ public final class TrainingRun<Strategy: TrainableStrategy> {
             startGeneration: strategy.generation, startSteps: checkpoint?.envSteps ?? 0, wallOffset: checkpoint?.wallSeconds ?? 0)
         lastCheckpointGeneration = strategy.generation
         let options = config.envOptions, evaluationOptions = config.evalEnvOptions, commonResets = config.commonResets
-        let genomeCount = Strategy.Network.genomeCount(of: shape)
+        let expansion = Strategy.Network.genomeExpansion(config: config, shape: shape)
+        self.expansion = expansion
+        let genomeCount = expansion?.searchedCount ?? Strategy.Network.genomeCount(of: shape)
         loop = try GenerationLoop(
             strategy: strategy, normalizer: normalizer, envSteps: checkpoint?.envSteps ?? 0, episodes: checkpoint?.episodes ?? 0,
             seed: config.seed, threads: config.resolvedThreads,
             makeWorker: {
                 try PolicyWorker(task: spec, options: options, evaluationOptions: evaluationOptions, commonResets: commonResets,
-                                 network: SpikingRolloutNetwork<Strategy.Network>(shape: shape), genomeCount: genomeCount)
+                                 network: SpikingRolloutNetwork<Strategy.Network>(shape: shape, expansion: expansion), genomeCount: genomeCount)
             },
             distributor: distributor, horizonSchedule: config.horizonSchedule, episodeLimit: spec.maxEpisodeSteps)
         try self.directory?.openMetrics()
@@ -237,8 +241,10 @@ public final class TrainingRun<Strategy: TrainableStrategy> {
         let provenance = PolicyFile.Provenance(
             algo: config.algo.rawValue, seed: config.seed, generation: g, envSteps: loop.envSteps,
             evalReturnMean: evaluation.flatMap { $0.generation == g ? $0.mean : nil })
+        let searched = loop.strategy.mostLikely()
         var policy = Strategy.Network.policyFile(
-            spec: spec, shape: shape, genome: loop.strategy.mostLikely(), normalization: loop.normalizer.frozen(), training: provenance)
+            spec: spec, shape: shape, genome: expansion?.expand(searched) ?? searched, normalization: loop.normalizer.frozen(),
+            training: provenance)
         // A policy is run on the evaluation task (the standard v5 task unless eval options say otherwise).
         policy.resetNoiseScale = config.evalEnvOptions.resetNoiseScale
         policy.terminateWhenUnhealthy = config.evalEnvOptions.terminateWhenUnhealthy

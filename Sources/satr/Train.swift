@@ -73,6 +73,10 @@ struct Train: ParsableCommand {
     var horizonStart: Int?
     @Option(help: "Env steps over which the horizon grows to the task's limit (with --horizon-start). Default \(TrainingConfig().horizonGrowthSteps).")
     var horizonGrowthSteps: Int?
+    @Option(help: ArgumentHelp(
+        "A recurrent layer sampled once and frozen (true or false; default false; satr and ec).",
+        discussion: "The search covers the input and readout bits only; the recurrent bits are drawn once from the run seed, each 1 with probability 1/2."))
+    var frozenRecurrent: Bool?
     @Flag(help: "Ignore the task's preset (Sources/Training/Presets): start from the plain defaults.")
     var noPreset = false
 
@@ -105,6 +109,7 @@ struct Train: ParsableCommand {
             p["common_resets"] = commonResets.map(JSONTree.bool)
             p["horizon_start"] = horizonStart.map { .int(Int64($0)) }
             p["horizon_growth_steps"] = horizonGrowthSteps.map { .int(Int64($0)) }
+            p["frozen_recurrent"] = frozenRecurrent.map(JSONTree.bool)
             if !envOptions.isEmpty { p["env_options"] = try JSONTree.of(EnvironmentOptions.parse(assignments: envOptions)) }
             if !evalEnvOptions.isEmpty { p["eval_env_options"] = try JSONTree.of(EnvironmentOptions.parse(assignments: evalEnvOptions)) }
             for group in [satr.patch, bernoulli.patch, adam.patch] { p.merge(group) { $1 } }

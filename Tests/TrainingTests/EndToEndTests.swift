@@ -175,6 +175,49 @@ final class EndToEndTrainingTests: XCTestCase {
         XCTAssertEqual(saved.horizonSchedule, schedule, "config.json records the schedule")
     }
 
+    /// A frozen recurrent layer: the search covers K_in and K_out only (d' = 2DN + NA), every
+    /// policy the run writes carries the same K_h, drawn once from the run seed, and the export of
+    /// the checkpoint equals the run's policy. A resumed run ends bit-identical; ES refuses it.
+    func testFrozenRecurrentLayerSearchesInputAndReadoutOnly() throws {
+        for algo in [Algorithm.satr, .ec] {
+            func config(generations: Int) -> TrainingConfig {
+                var c = Self.tinyConfig(generations: generations, threads: 2)
+                c.algorithm = algo == .satr ? .satr(.init(trustRadius: 0.1)) : .ec(.init())
+                c.frozenRecurrent = true
+                return c
+            }
+            let a = root.appendingPathComponent("\(algo)-a"), b = root.appendingPathComponent("\(algo)-b")
+            _ = try Trainer.train(config: config(generations: 4), directory: a)
+            _ = try Trainer.train(config: config(generations: 2), directory: b)
+            var patch: [String: JSONTree] = [:]
+            patch["generations"] = .int(4)
+            _ = try Trainer.resume(directory: b, patch: patch)
+            XCTAssertEqual(try MetricsFile.deterministicLines(b.appendingPathComponent(RunFiles.metrics)),
+                           try MetricsFile.deterministicLines(a.appendingPathComponent(RunFiles.metrics)), "\(algo): resumed vs uninterrupted")
+            XCTAssertEqual(try decodedCheckpoint(b), try decodedCheckpoint(a))
+
+            let spec = try TaskRegistry.spec(id: "InvertedPendulum-v5")
+            let shape = try NetworkShape(observationSize: spec.observationSize, actionSize: spec.actionSize, neurons: 64)
+            let checkpoint = try decodedCheckpoint(a)
+            XCTAssertEqual(checkpoint.optimizer.dimension, 2 * spec.observationSize * 64 + 64 * spec.actionSize)
+            let frozen = GenomeExpansion<UInt64>.frozenRecurrent(shape: shape, seed: 7)
+            let recurrent = (shape.recurrentBlockOffset / 64)..<(shape.readoutBlockOffset / 64)
+            for file in [RunFiles.policy, RunFiles.bestPolicy] {
+                let words = try PolicyFile.load(path: a.appendingPathComponent(file).path).connectivityWords()
+                XCTAssertEqual(words.count, shape.wordsPerMember)
+                XCTAssertEqual(Array(words[recurrent]), Array(frozen.template[recurrent]), "\(algo) \(file): K_h is the frozen draw")
+            }
+            XCTAssertEqual(try PolicyExport.policy(from: a.path).connectivityWords(),
+                           try PolicyFile.load(path: a.appendingPathComponent(RunFiles.policy).path).connectivityWords())
+        }
+        var es = Self.tinyConfig(generations: 1, threads: 1)
+        es.algorithm = .es(.init())
+        es.frozenRecurrent = true
+        XCTAssertThrowsError(try Trainer.train(config: es, directory: root.appendingPathComponent("es"))) {
+            XCTAssertTrue("\($0)".contains("frozen_recurrent"), "\($0)")
+        }
+    }
+
     func testESAndECRunAndResume() throws {
         for algo in [Algorithm.ec, .es] {
             var config = Self.tinyConfig(generations: 2, threads: 2)

@@ -279,6 +279,28 @@ final class TrainingComponentTests: XCTestCase {
         XCTAssertEqual(c.horizonSchedule, HorizonSchedule(start: 100, growthSteps: 500))
     }
 
+    /// The frozen recurrent layer's expansion: K_in and K_out of the searched genome land in
+    /// place, K_h is the run seed's draw (about half ones, another seed another draw), and the
+    /// searched genome is d' / 64 words.
+    func testFrozenRecurrentExpansionPlacesTheSearchedBlocks() throws {
+        let shape = try NetworkShape(observationSize: 3, actionSize: 2, neurons: 128)
+        let frozen = GenomeExpansion<UInt64>.frozenRecurrent(shape: shape, seed: 5)
+        let inputWords = shape.recurrentBlockOffset / 64, recurrentWords = 128 * 128 / 64
+        XCTAssertEqual(frozen.searchedCount * 64, shape.searchedBlocks(frozenRecurrent: true).reduce(0, +))
+        XCTAssertEqual(frozen.searchedCount, shape.wordsPerMember - recurrentWords)
+        let searched = (0..<frozen.searchedCount).map { UInt64($0 + 1) &* 0x9E37_79B9_7F4A_7C15 }
+        let full = frozen.expand(searched)
+        XCTAssertEqual(Array(full[0..<inputWords]), Array(searched[0..<inputWords]))
+        XCTAssertEqual(Array(full[(inputWords + recurrentWords)...]), Array(searched[inputWords...]))
+        let recurrent = Array(full[inputWords..<(inputWords + recurrentWords)])
+        XCTAssertEqual(recurrent, Array(frozen.template[inputWords..<(inputWords + recurrentWords)]))
+        let ones = recurrent.reduce(0) { $0 + $1.nonzeroBitCount }
+        XCTAssertEqual(Double(ones) / Double(128 * 128), 0.5, accuracy: 0.03)
+        let other = GenomeExpansion<UInt64>.frozenRecurrent(shape: shape, seed: 6)
+        XCTAssertNotEqual(Array(other.template[inputWords..<(inputWords + recurrentWords)]), recurrent)
+        XCTAssertEqual(shape.searchedBlocks(frozenRecurrent: false).reduce(0, +), shape.parameterCount)
+    }
+
     /// A member's episode with a horizon h ends after min(h, its full length) steps, and its return
     /// is the sum of the first of those rewards: equal to the full episode's when the task ended it
     /// sooner.
