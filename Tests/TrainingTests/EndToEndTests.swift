@@ -140,27 +140,38 @@ final class EndToEndTrainingTests: XCTestCase {
         }
     }
 
+    /// Trains `config(total)` into `uninterrupted`, and `config(stoppedAt)` into `resumed` resumed to
+    /// `total`; the two must end with the same metrics (wall clock aside) and checkpoint.
+    func assertResumeIsBitIdentical(
+        _ config: (Int) -> TrainingConfig, stoppedAt: Int, total: Int, uninterrupted: URL, resumed: URL,
+        file: StaticString = #filePath, line: UInt = #line
+    ) throws {
+        _ = try Trainer.train(config: config(total), directory: uninterrupted)
+        _ = try Trainer.train(config: config(stoppedAt), directory: resumed)
+        var patch: [String: JSONTree] = [:]
+        patch["generations"] = .int(Int64(total))
+        _ = try Trainer.resume(directory: resumed, patch: patch)
+        XCTAssertEqual(try MetricsFile.deterministicLines(resumed.appendingPathComponent(RunFiles.metrics)),
+                       try MetricsFile.deterministicLines(uninterrupted.appendingPathComponent(RunFiles.metrics)),
+                       "resumed vs uninterrupted", file: file, line: line)
+        XCTAssertEqual(try decodedCheckpoint(resumed), try decodedCheckpoint(uninterrupted), file: file, line: line)
+    }
+
     /// With a horizon schedule, each generation's members take at most H(E) steps each, the
     /// metrics record H as `train_horizon` (growing with the env steps), and a run stopped and
     /// resumed ends bit-identical to an uninterrupted one.
     func testHorizonScheduleCutsEpisodesAndResumesBitIdentically() throws {
-        func config(generations: Int) -> TrainingConfig {
+        func config(_ generations: Int) -> TrainingConfig {
             var c = Self.tinyConfig(generations: generations, threads: 2)
             c.horizonStart = 4
             c.horizonGrowthSteps = 300
             return c
         }
-        let a = root.appendingPathComponent("a"), b = root.appendingPathComponent("b")
-        _ = try Trainer.train(config: config(generations: 6), directory: a)
-        _ = try Trainer.train(config: config(generations: 3), directory: b)
-        var patch: [String: JSONTree] = [:]
-        patch["generations"] = .int(6)
-        _ = try Trainer.resume(directory: b, patch: patch)
+        let a = root.appendingPathComponent("a")
+        try assertResumeIsBitIdentical(config, stoppedAt: 3, total: 6, uninterrupted: a, resumed: root.appendingPathComponent("b"))
         let lines = try MetricsFile.deterministicLines(a.appendingPathComponent(RunFiles.metrics))
-        XCTAssertEqual(try MetricsFile.deterministicLines(b.appendingPathComponent(RunFiles.metrics)), lines, "resumed vs uninterrupted")
-        XCTAssertEqual(try decodedCheckpoint(b), try decodedCheckpoint(a))
 
-        let schedule = try XCTUnwrap(config(generations: 6).horizonSchedule)
+        let schedule = try XCTUnwrap(config(6).horizonSchedule)
         var previousSteps = 0
         for line in lines {
             let row = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
@@ -180,21 +191,14 @@ final class EndToEndTrainingTests: XCTestCase {
     /// the checkpoint equals the run's policy. A resumed run ends bit-identical; ES refuses it.
     func testFrozenRecurrentLayerSearchesInputAndReadoutOnly() throws {
         for algo in [Algorithm.satr, .ec] {
-            func config(generations: Int) -> TrainingConfig {
+            func config(_ generations: Int) -> TrainingConfig {
                 var c = Self.tinyConfig(generations: generations, threads: 2)
                 c.algorithm = algo == .satr ? .satr(.init(trustRadius: 0.1)) : .ec(.init())
                 c.frozenRecurrent = true
                 return c
             }
-            let a = root.appendingPathComponent("\(algo)-a"), b = root.appendingPathComponent("\(algo)-b")
-            _ = try Trainer.train(config: config(generations: 4), directory: a)
-            _ = try Trainer.train(config: config(generations: 2), directory: b)
-            var patch: [String: JSONTree] = [:]
-            patch["generations"] = .int(4)
-            _ = try Trainer.resume(directory: b, patch: patch)
-            XCTAssertEqual(try MetricsFile.deterministicLines(b.appendingPathComponent(RunFiles.metrics)),
-                           try MetricsFile.deterministicLines(a.appendingPathComponent(RunFiles.metrics)), "\(algo): resumed vs uninterrupted")
-            XCTAssertEqual(try decodedCheckpoint(b), try decodedCheckpoint(a))
+            let a = root.appendingPathComponent("\(algo)-a")
+            try assertResumeIsBitIdentical(config, stoppedAt: 2, total: 4, uninterrupted: a, resumed: root.appendingPathComponent("\(algo)-b"))
 
             let spec = try TaskRegistry.spec(id: "InvertedPendulum-v5")
             let shape = try NetworkShape(observationSize: spec.observationSize, actionSize: spec.actionSize, neurons: 64)
