@@ -35,7 +35,7 @@ public enum Algorithm: String, Codable, Sendable, CaseIterable {
         switch self {
         case .satr, .ec:
             return try NetworkShape(observationSize: observationSize, actionSize: actionSize, neurons: neurons)
-                .searchedBlocks(frozenRecurrent: frozenRecurrent).reduce(0, +)
+                .searchedBitCount(frozenRecurrent: frozenRecurrent)
         case .es:
             return try DenseSNNShape(observationSize: observationSize, actionSize: actionSize, neurons: neurons).parameterCount
         }

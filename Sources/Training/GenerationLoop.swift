@@ -29,7 +29,7 @@ extension ECStrategy: TrainableStrategy {
     public typealias Network = BitsetNetwork
     public init?(config: TrainingConfig, shape: NetworkShape) {
         guard case .ec(let h) = config.algorithm else { return nil }
-        self.init(dimension: shape.searchedBlocks(frozenRecurrent: config.frozenRecurrent).reduce(0, +),
+        self.init(dimension: shape.searchedBitCount(frozenRecurrent: config.frozenRecurrent),
                   populationSize: config.population, seed: config.seed, hyperparameters: h)
     }
 }
@@ -108,7 +108,7 @@ public final class GenerationLoop<Strategy: TrainableStrategy> {
 
     init(strategy: Strategy, normalizer: ObservationNormalizer, envSteps: Int, episodes: Int, seed: UInt64,
          threads: Int, makeWorker: () throws -> Worker, distributor: (any GenerationDistributor)?,
-         horizonSchedule: HorizonSchedule? = nil, episodeLimit: Int = 1000) throws {
+         horizonSchedule: HorizonSchedule?, episodeLimit: Int) throws {
         self.strategy = strategy
         self.horizonSchedule = horizonSchedule
         self.episodeLimit = episodeLimit

@@ -22,12 +22,11 @@ public struct GenomeExpansion<Element: BitwiseCopyable & Sendable>: Sendable {
     /// The length of the searched genome.
     public var searchedCount: Int { pieces.reduce(0) { $0 + $1.searched.count } }
 
-    /// Writes the full genome for `searched` into `full` (`template.count` elements).
-    public func expand(_ searched: UnsafeBufferPointer<Element>, into full: UnsafeMutableBufferPointer<Element>) {
+    /// Writes the searched pieces of `searched` into `full`, which must already hold the template
+    /// (a copy of `template` whose searched pieces may differ): the unsearched elements are
+    /// never written, so a buffer made from the template once serves every member.
+    public func place(_ searched: UnsafeBufferPointer<Element>, into full: UnsafeMutableBufferPointer<Element>) {
         precondition(searched.count >= searchedCount && full.count >= template.count, "genome buffers too short for the expansion")
-        template.withUnsafeBufferPointer { t in
-            for i in 0..<template.count { full[i] = t[i] }
-        }
         for piece in pieces {
             for (k, i) in piece.searched.enumerated() { full[piece.full + k] = searched[i] }
         }
@@ -36,7 +35,7 @@ public struct GenomeExpansion<Element: BitwiseCopyable & Sendable>: Sendable {
     /// The full genome for `searched`.
     public func expand(_ searched: [Element]) -> [Element] {
         var full = template
-        searched.withUnsafeBufferPointer { s in full.withUnsafeMutableBufferPointer { expand(s, into: $0) } }
+        searched.withUnsafeBufferPointer { s in full.withUnsafeMutableBufferPointer { place(s, into: $0) } }
         return full
     }
 }
@@ -68,5 +67,11 @@ extension NetworkShape {
     public func searchedBlocks(frozenRecurrent: Bool) -> [Int] {
         let input = recurrentBlockOffset, recurrent = neurons * neurons, readout = neurons * actionSize
         return frozenRecurrent ? [input, readout] : [input, recurrent, readout]
+    }
+
+    /// The search dimension: the sum of `searchedBlocks(frozenRecurrent:)` (`parameterCount`
+    /// when nothing is frozen).
+    public func searchedBitCount(frozenRecurrent: Bool) -> Int {
+        searchedBlocks(frozenRecurrent: frozenRecurrent).reduce(0, +)
     }
 }

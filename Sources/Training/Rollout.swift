@@ -86,7 +86,8 @@ public struct SpikingRolloutNetwork<Network: SpikingPolicyNetwork>: RolloutNetwo
     public var network: Network
     private var membrane: [Float]
     private let expansion: GenomeExpansion<Network.GenomeElement>?
-    /// The expanded genome (empty without an expansion).
+    /// The expanded genome: the template once, then each member's searched pieces (empty without
+    /// an expansion).
     private var full: [Network.GenomeElement]
 
     public init(shape: Network.Shape, expansion: GenomeExpansion<Network.GenomeElement>? = nil) {
@@ -98,7 +99,7 @@ public struct SpikingRolloutNetwork<Network: SpikingPolicyNetwork>: RolloutNetwo
 
     public mutating func load(genome: UnsafeBufferPointer<Network.GenomeElement>) {
         guard let expansion else { return network.load(genome: genome) }
-        full.withUnsafeMutableBufferPointer { expansion.expand(genome, into: $0) }
+        full.withUnsafeMutableBufferPointer { expansion.place(genome, into: $0) }
         full.withUnsafeBufferPointer { network.load(genome: $0) }
     }
 

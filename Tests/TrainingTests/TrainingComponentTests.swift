@@ -286,7 +286,7 @@ final class TrainingComponentTests: XCTestCase {
         let shape = try NetworkShape(observationSize: 3, actionSize: 2, neurons: 128)
         let frozen = GenomeExpansion<UInt64>.frozenRecurrent(shape: shape, seed: 5)
         let inputWords = shape.recurrentBlockOffset / 64, recurrentWords = 128 * 128 / 64
-        XCTAssertEqual(frozen.searchedCount * 64, shape.searchedBlocks(frozenRecurrent: true).reduce(0, +))
+        XCTAssertEqual(frozen.searchedCount * 64, shape.searchedBitCount(frozenRecurrent: true))
         XCTAssertEqual(frozen.searchedCount, shape.wordsPerMember - recurrentWords)
         let searched = (0..<frozen.searchedCount).map { UInt64($0 + 1) &* 0x9E37_79B9_7F4A_7C15 }
         let full = frozen.expand(searched)
@@ -298,7 +298,7 @@ final class TrainingComponentTests: XCTestCase {
         XCTAssertEqual(Double(ones) / Double(128 * 128), 0.5, accuracy: 0.03)
         let other = GenomeExpansion<UInt64>.frozenRecurrent(shape: shape, seed: 6)
         XCTAssertNotEqual(Array(other.template[inputWords..<(inputWords + recurrentWords)]), recurrent)
-        XCTAssertEqual(shape.searchedBlocks(frozenRecurrent: false).reduce(0, +), shape.parameterCount)
+        XCTAssertEqual(shape.searchedBitCount(frozenRecurrent: false), shape.parameterCount)
     }
 
     /// A member's episode with a horizon h ends after min(h, its full length) steps, and its return
