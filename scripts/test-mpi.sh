@@ -154,11 +154,13 @@ for np in 1 2 3; do
 done
 
 # EC (also reduces exact integer statistics across ranks), Gaussian ES (every rank computes its
-# own update), and SATR with a frozen recurrent layer and an episode-horizon schedule (every rank
-# draws the same K_h and cuts at the same horizon) on 2 ranks.
-for algo in ec es satr-frozen-horizon; do
+# own update), SATR with a frozen recurrent layer and an episode-horizon schedule (every rank
+# draws the same K_h and cuts at the same horizon), and mirrored EC with a population schedule
+# (every rank sets the same M from the same env-step count) on 2 ranks.
+for algo in ec es satr-frozen-horizon ec-population-schedule; do
     case "$algo" in
         satr-frozen-horizon) variant=(--algo satr --frozen-recurrent true --horizon-start 5 --horizon-growth-steps 500) ;;
+        ec-population-schedule) variant=(--algo ec --mirrored true --population-start 4 --population-growth-steps 300) ;;
         *) variant=(--algo "$algo") ;;
     esac
     algo_args=(--env InvertedPendulum-v5 "${variant[@]}" --population 12 --generations 4 --seed 3

@@ -52,6 +52,11 @@ public struct ECStrategy: BitSearchStrategy {
 
     public var generation: Int { state.generation }
     public var populationSize: Int { state.populationSize }
+    public mutating func setPopulationSize(_ populationSize: Int) {
+        precondition(populationSize >= 2, "EC needs a population of at least 2")
+        precondition(!isMirrored || populationSize % 2 == 0, "mirrored sampling needs an even population")
+        state.populationSize = populationSize
+    }
     public var genomeCount: Int { state.distribution.wordsPerMember }
     /// The current search distribution.
     public var distribution: BernoulliDistribution { state.distribution }

@@ -139,6 +139,10 @@ public struct GaussianESStrategy: SearchStrategy {
 
     public var generation: Int { state.generation }
     public var populationSize: Int { state.populationSize }
+    public mutating func setPopulationSize(_ populationSize: Int) {
+        precondition(populationSize >= 2 && populationSize % 2 == 0, "ES needs an even population of at least 2")
+        state.populationSize = populationSize
+    }
     public var genomeCount: Int { state.mean.count }
 
     /// `eps_p,j` for `j in range`, written to `out[0..<range.count]`.

@@ -90,7 +90,7 @@ public struct PopulationSample<Element: BitwiseCopyable & Sendable>: Sendable {
         genomeCount = strategy.genomeCount
         sampler = { strategy.sampleMember($0, into: $1) }
         if let store {
-            precondition(store.members == populationSize && store.genomeCount == genomeCount, "the store has another shape")
+            precondition(store.members >= populationSize && store.genomeCount == genomeCount, "the store has another shape")
             if store.generation != generation { store.begin(generation: generation) }
         }
         self.store = store

@@ -108,6 +108,10 @@ public protocol SearchStrategy: Sendable {
     var generation: Int { get }
     /// M, the members per generation.
     var populationSize: Int { get }
+    /// Sets M for the current generation and the ones after it (a population schedule); the
+    /// search distribution and every other part of the state stay as they are. Precondition: a
+    /// population the strategy accepts (>= 2; even when its members come in pairs).
+    mutating func setPopulationSize(_ populationSize: Int)
     /// The number of genome elements of one member (`wordsPerMember` or the parameter count).
     var genomeCount: Int { get }
 

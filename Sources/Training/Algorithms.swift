@@ -104,6 +104,16 @@ public enum AlgorithmSettings: Sendable, Equatable {
     }
 
     func validate(population: Int) throws { try hyperparameters.validate(population: population) }
+
+    /// Whether the members come in pairs (mirrored SATR and EC; ES always), so that every
+    /// population must be even.
+    public var membersComeInPairs: Bool {
+        switch self {
+        case .satr(let h): return h.mirrored
+        case .ec(let h): return h.mirrored
+        case .es: return true
+        }
+    }
 }
 
 func checkConfig(_ ok: Bool, _ field: String, _ message: @autoclosure () -> String) throws {

@@ -56,6 +56,8 @@ public struct GenerationStep: Sendable {
     public var updateSeconds: Double
     /// The horizon the generation's training episodes were cut at (nil: no horizon schedule).
     public var horizon: Int? = nil
+    /// The generation's members, M(E) (nil: no population schedule, the config's population).
+    public var population: Int? = nil
 }
 
 /// The generation loop of a training run, apart from its bookkeeping:
@@ -101,6 +103,8 @@ public final class GenerationLoop<Strategy: TrainableStrategy> {
     /// The episode-horizon schedule of the training rollouts and the task's own limit T.
     let horizonSchedule: HorizonSchedule?
     let episodeLimit: Int
+    /// The population schedule: the strategy's M is set from it before every generation.
+    let populationSchedule: PopulationSchedule?
     /// The current generation's sample, once requested.
     private var sample: PopulationSample<Strategy.GenomeElement>?
     /// The last rollouts' wall time and end (the update is timed from there).
@@ -108,19 +112,29 @@ public final class GenerationLoop<Strategy: TrainableStrategy> {
 
     init(strategy: Strategy, normalizer: ObservationNormalizer, envSteps: Int, episodes: Int, seed: UInt64,
          threads: Int, makeWorker: () throws -> Worker, distributor: (any GenerationDistributor)?,
-         horizonSchedule: HorizonSchedule?, episodeLimit: Int) throws {
+         horizonSchedule: HorizonSchedule?, episodeLimit: Int, populationSchedule: PopulationSchedule?) throws {
         self.strategy = strategy
         self.horizonSchedule = horizonSchedule
         self.episodeLimit = episodeLimit
+        self.populationSchedule = populationSchedule
         self.normalizer = normalizer
         self.envSteps = envSteps
         self.episodes = episodes
         self.seed = seed
         self.distributor = distributor
-        let storeBytes = strategy.populationSize * strategy.genomeCount * MemoryLayout<Strategy.GenomeElement>.stride
-        store = storeBytes <= 512 << 20 ? MemberGenomes(members: strategy.populationSize, genomeCount: strategy.genomeCount) : nil
+        let slots = populationSchedule?.largest ?? strategy.populationSize
+        let storeBytes = slots * strategy.genomeCount * MemoryLayout<Strategy.GenomeElement>.stride
+        store = storeBytes <= 512 << 20 ? MemberGenomes(members: slots, genomeCount: strategy.genomeCount) : nil
         evaluator = try ThreadedPopulationEvaluator(threads: threads, makeWorker: makeWorker)
         executor = Executor(threads: evaluator.threadCount)
+        applyPopulationSchedule()
+    }
+
+    /// Sets the strategy's M to M(envSteps) of the population schedule (nothing without one).
+    /// Called before the first generation and after each, so that every request, sample and
+    /// statistics of a generation sees the same M, on every process and after a resume.
+    private func applyPopulationSchedule() {
+        if let populationSchedule { strategy.setPopulationSize(populationSchedule.population(afterEnvSteps: envSteps)) }
     }
 
     /// Generations completed.
@@ -177,9 +191,11 @@ public final class GenerationLoop<Strategy: TrainableStrategy> {
         let updateSeconds = Double(DispatchTime.now().uptimeNanoseconds - updateStart) / 1e9
         envSteps += outcomes.reduce(0) { $0 + $1.steps }
         episodes += outcomes.reduce(0) { $0 + $1.episodes }
+        applyPopulationSchedule()
         return GenerationStep(
             generation: strategy.generation, envSteps: envSteps, episodes: episodes, fitness: FitnessSummary(fitnesses),
-            diagnostics: diagnostics, rolloutSeconds: rollouts?.seconds, updateSeconds: updateSeconds, horizon: horizon)
+            diagnostics: diagnostics, rolloutSeconds: rollouts?.seconds, updateSeconds: updateSeconds, horizon: horizon,
+            population: populationSchedule == nil ? nil : outcomes.count)
     }
 
     /// Evaluates the deterministic network (bits with rho > 0.5, or the ES mean) over `episodes`

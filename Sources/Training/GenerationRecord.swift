@@ -49,6 +49,8 @@ public struct GenerationRecord: Sendable, Equatable {
     public var fitness: FitnessSummary
     /// The horizon the training episodes were cut at (`HorizonSchedule`; nil without one).
     public var trainingHorizon: Int? = nil
+    /// The generation's members (`PopulationSchedule`; nil without one).
+    public var trainingPopulation: Int? = nil
     /// The scheduled evaluation of the deterministic network at this generation, if one ran.
     public var evaluation: EvaluationSummary?
     /// The optimizer's diagnostics, in its order.
@@ -57,7 +59,7 @@ public struct GenerationRecord: Sendable, Equatable {
 
     /// The metrics line: `generation`, `env_steps`, `episodes`, `fitness_mean`, `fitness_std`,
     /// `fitness_min`, `fitness_max`, `nonfinite_members`, `train_horizon` (with a horizon
-    /// schedule), the `eval_*` fields when evaluated, one
+    /// schedule), `train_population` (with a population schedule), the `eval_*` fields when evaluated, one
     /// `opt_<snake_case name>` per diagnostic, then `wall_s`, `wall_steps_per_s`,
     /// `wall_rollouts_s` (when timed), `wall_update_s`, `wall_eval_s` (when evaluated).
     public var metricsRecord: MetricsRecord {
@@ -71,6 +73,7 @@ public struct GenerationRecord: Sendable, Equatable {
         record.append("fitness_max", fitness.maximum.map(JSONValue.double) ?? .null)
         record.append("nonfinite_members", fitness.nonfiniteMembers)
         if let trainingHorizon { record.append("train_horizon", trainingHorizon) }
+        if let trainingPopulation { record.append("train_population", trainingPopulation) }
         if let evaluation { evaluation.appendReturns(to: &record) }
         for entry in diagnostics.entries {
             record.append("opt_" + snakeCase(entry.name), .double(entry.value))

@@ -25,8 +25,15 @@ public struct HorizonSchedule: Sendable, Equatable {
     /// H(E) for a task whose episodes end at `limit` steps (at least 1 and at most `limit`).
     public func horizon(afterEnvSteps envSteps: Int, limit: Int) -> Int {
         guard start < limit else { return limit }
-        let e = min(max(envSteps, 0), growthSteps)
-        // (T - H_0) * E <= 1000 * G: no overflow for any budget a run can reach.
-        return min(limit, start + (limit - start) * e / growthSteps)
+        return linearRamp(from: start, to: limit, over: growthSteps, after: envSteps)
     }
+}
+
+/// `a + floor((b - a) * min(E, G) / G)` for E >= 0 (truncated toward a when b < a): the value of
+/// a schedule that moves linearly in env steps from `a` to `b` over G steps and stays at `b`.
+/// Monotone in E, exact in integers, and the same on every thread and process. |b - a| * G stays
+/// below 2^63 for every schedule the configs allow (|b - a| <= 2^20, G <= 1e12).
+func linearRamp(from a: Int, to b: Int, over growthSteps: Int, after envSteps: Int) -> Int {
+    let e = min(max(envSteps, 0), growthSteps)
+    return a + (b - a) * e / growthSteps
 }

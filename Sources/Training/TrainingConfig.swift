@@ -67,6 +67,12 @@ public struct TrainingConfig: Sendable, Equatable {
     public var horizonStart: Int? = nil
     /// The env steps over which the horizon grows to the task's limit (used with `horizonStart`).
     public var horizonGrowthSteps: Int = 1_000_000
+    /// Population schedule (`PopulationSchedule`): the first generation has `populationStart`
+    /// members, and the population moves linearly with the env steps to `population`, which it
+    /// reaches at `populationGrowthSteps`. nil: `population` members throughout.
+    public var populationStart: Int? = nil
+    /// The env steps over which the population moves to `population` (used with `populationStart`).
+    public var populationGrowthSteps: Int = 1_000_000
     /// A recurrent layer sampled once and frozen (bitset network, SATR and EC): the search covers
     /// K_in and K_out only, and K_h is drawn once from the run seed (`GenomeExpansion.frozenRecurrent`).
     public var frozenRecurrent: Bool = false
@@ -77,6 +83,16 @@ public struct TrainingConfig: Sendable, Equatable {
     public var horizonSchedule: HorizonSchedule? {
         horizonStart.map { HorizonSchedule(start: $0, growthSteps: horizonGrowthSteps) }
     }
+
+    /// The population schedule, when `populationStart` is set (call after `validate()`).
+    public var populationSchedule: PopulationSchedule? {
+        populationStart.map {
+            PopulationSchedule(start: $0, final: population, growthSteps: populationGrowthSteps, pairs: algorithm.membersComeInPairs)
+        }
+    }
+
+    /// The most members any generation of the run has: max(population, population_start).
+    public var largestPopulation: Int { max(population, populationStart ?? population) }
 
     /// The algorithm's name.
     public var algo: Algorithm { algorithm.name }
@@ -89,6 +105,7 @@ public struct TrainingConfig: Sendable, Equatable {
         case threads, envOptions = "env_options", evalEnvOptions = "eval_env_options"
         case commonResets = "common_resets"
         case horizonStart = "horizon_start", horizonGrowthSteps = "horizon_growth_steps"
+        case populationStart = "population_start", populationGrowthSteps = "population_growth_steps"
         case frozenRecurrent = "frozen_recurrent"
     }
 
@@ -121,6 +138,16 @@ public struct TrainingConfig: Sendable, Equatable {
         }
         try check(horizonGrowthSteps >= 1 && horizonGrowthSteps <= 1_000_000_000_000, "horizon_growth_steps",
                   "must be in 1...1e12 env steps (got \(horizonGrowthSteps))")
+        if let populationStart {
+            let largest = 1 << 20
+            try check(populationStart >= 2 && populationStart <= largest, "population_start",
+                      "must be in 2...\(largest) members (got \(populationStart)); leave it unset for no schedule")
+            try check(!algorithm.membersComeInPairs || populationStart % 2 == 0, "population_start",
+                      "\(algo == .es ? "es" : "mirrored sampling") uses pairs, so it must be even (got \(populationStart))")
+            try check(population <= largest, "population", "must be at most \(largest) with a population schedule (got \(population))")
+        }
+        try check(populationGrowthSteps >= 1 && populationGrowthSteps <= 1_000_000_000_000, "population_growth_steps",
+                  "must be in 1...1e12 env steps (got \(populationGrowthSteps))")
         try check(!frozenRecurrent || algo != .es, "frozen_recurrent",
                   "applies to the bitset network of satr and ec; es searches DenseSNN's real weights")
         try check(threads >= 0 && threads <= 4096, "threads", "must be in 0...4096 (0 = one per core; got \(threads))")
@@ -286,6 +313,8 @@ extension TrainingConfig: Codable {
         commonResets = c.commonResets
         horizonStart = c.horizonStart
         horizonGrowthSteps = c.horizonGrowthSteps
+        populationStart = c.populationStart
+        populationGrowthSteps = c.populationGrowthSteps
         frozenRecurrent = c.frozenRecurrent
         algorithm = try AlgorithmSettings(algo: algo, keys: fields.filter { !own.contains($0.key) })
     }
@@ -309,6 +338,8 @@ extension TrainingConfig: Codable {
         var commonResets: Bool
         var horizonStart: Int?
         var horizonGrowthSteps: Int
+        var populationStart: Int?
+        var populationGrowthSteps: Int
         var frozenRecurrent: Bool
         typealias CodingKeys = TrainingConfig.Key
     }
@@ -332,6 +363,8 @@ extension TrainingConfig: Codable {
         try c.encode(commonResets, forKey: .commonResets)
         try c.encode(horizonStart, forKey: .horizonStart)
         try c.encode(horizonGrowthSteps, forKey: .horizonGrowthSteps)
+        try c.encode(populationStart, forKey: .populationStart)
+        try c.encode(populationGrowthSteps, forKey: .populationGrowthSteps)
         try c.encode(frozenRecurrent, forKey: .frozenRecurrent)
         var h = encoder.container(keyedBy: AnyKey.self)
         for (key, value) in try algorithm.keys {

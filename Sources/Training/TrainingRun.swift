@@ -166,7 +166,8 @@ public final class TrainingRun<Strategy: TrainableStrategy> {
                 try PolicyWorker(task: spec, options: options, evaluationOptions: evaluationOptions, commonResets: commonResets,
                                  network: SpikingRolloutNetwork<Strategy.Network>(shape: shape, expansion: expansion), genomeCount: genomeCount)
             },
-            distributor: distributor, horizonSchedule: config.horizonSchedule, episodeLimit: spec.maxEpisodeSteps)
+            distributor: distributor, horizonSchedule: config.horizonSchedule, episodeLimit: spec.maxEpisodeSteps,
+            populationSchedule: config.populationSchedule)
         try self.directory?.openMetrics()
     }
 
@@ -207,7 +208,7 @@ public final class TrainingRun<Strategy: TrainableStrategy> {
         let elapsed = wall - budget.wallOffset
         let record = GenerationRecord(
             generation: g, envSteps: step.envSteps, episodes: step.episodes, fitness: step.fitness,
-            trainingHorizon: step.horizon, evaluation: evaluation, diagnostics: step.diagnostics,
+            trainingHorizon: step.horizon, trainingPopulation: step.population, evaluation: evaluation, diagnostics: step.diagnostics,
             timing: GenerationTiming(
                 totalSeconds: wall, stepsPerSecond: elapsed > 0 ? Double(step.envSteps - budget.startSteps) / elapsed : 0,
                 rolloutSeconds: step.rolloutSeconds, updateSeconds: step.updateSeconds, evaluationSeconds: evaluationSeconds))

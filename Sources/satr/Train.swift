@@ -74,6 +74,12 @@ struct Train: ParsableCommand {
     @Option(help: "Env steps over which the horizon grows to the task's limit (with --horizon-start). Default \(TrainingConfig().horizonGrowthSteps).")
     var horizonGrowthSteps: Int?
     @Option(help: ArgumentHelp(
+        "Population schedule: the first generation has M0 members (default: no schedule).",
+        discussion: "The population moves linearly with the env steps to --population, which it reaches at --population-growth-steps (even when members come in pairs)."))
+    var populationStart: Int?
+    @Option(help: "Env steps over which the population moves to --population (with --population-start). Default \(TrainingConfig().populationGrowthSteps).")
+    var populationGrowthSteps: Int?
+    @Option(help: ArgumentHelp(
         "A recurrent layer sampled once and frozen (true or false; default false; satr and ec).",
         discussion: "The search covers the input and readout bits only; the recurrent bits are drawn once from the run seed, each 1 with probability 1/2."))
     var frozenRecurrent: Bool?
@@ -109,6 +115,8 @@ struct Train: ParsableCommand {
             p["common_resets"] = commonResets.map(JSONTree.bool)
             p["horizon_start"] = horizonStart.map { .int(Int64($0)) }
             p["horizon_growth_steps"] = horizonGrowthSteps.map { .int(Int64($0)) }
+            p["population_start"] = populationStart.map { .int(Int64($0)) }
+            p["population_growth_steps"] = populationGrowthSteps.map { .int(Int64($0)) }
             p["frozen_recurrent"] = frozenRecurrent.map(JSONTree.bool)
             if !envOptions.isEmpty { p["env_options"] = try JSONTree.of(EnvironmentOptions.parse(assignments: envOptions)) }
             if !evalEnvOptions.isEmpty { p["eval_env_options"] = try JSONTree.of(EnvironmentOptions.parse(assignments: evalEnvOptions)) }

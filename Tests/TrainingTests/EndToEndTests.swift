@@ -186,6 +186,65 @@ final class EndToEndTrainingTests: XCTestCase {
         XCTAssertEqual(saved.horizonSchedule, schedule, "config.json records the schedule")
     }
 
+    /// With a population schedule (growing for mirrored SATR, shrinking for mirrored EC), each
+    /// generation runs M(E) members, one episode each on this task, the metrics record M as
+    /// `train_population`, and a run stopped and resumed ends bit-identical to an uninterrupted one.
+    func testPopulationScheduleSetsTheMembersAndResumesBitIdentically() throws {
+        var ec = ECStrategy.Hyperparameters()
+        ec.mirrored = true
+        for (start, growth, algorithm) in [(4, 150, AlgorithmSettings.satr(.init(trustRadius: 0.1, mirrored: true))), (24, 1500, .ec(ec))] {
+            func config(_ generations: Int) -> TrainingConfig {
+                var c = Self.tinyConfig(generations: generations, threads: 2)
+                c.algorithm = algorithm
+                c.populationStart = start
+                c.populationGrowthSteps = growth
+                return c
+            }
+            let a = root.appendingPathComponent("\(algorithm.name)-a")
+            try assertResumeIsBitIdentical(config, stoppedAt: 3, total: 6, uninterrupted: a,
+                                           resumed: root.appendingPathComponent("\(algorithm.name)-b"))
+            let schedule = try XCTUnwrap(config(6).populationSchedule)
+            var previous = (steps: 0, episodes: 0)
+            var populations: [Int] = []
+            for line in try MetricsFile.deterministicLines(a.appendingPathComponent(RunFiles.metrics)) {
+                let row = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+                let m = try XCTUnwrap(row["train_population"] as? Int, line)
+                XCTAssertEqual(m, schedule.population(afterEnvSteps: previous.steps))
+                let steps = try XCTUnwrap(row["env_steps"] as? Int), episodes = try XCTUnwrap(row["episodes"] as? Int)
+                XCTAssertEqual(episodes - previous.episodes, m, "one training episode per member")
+                previous = (steps, episodes)
+                populations.append(m)
+            }
+            XCTAssertEqual(populations.first, start)
+            XCTAssertGreaterThan(Set(populations).count, 2, "the population moved: \(populations)")
+            let saved = try JSONDecoder().decode(TrainingConfig.self, from: Data(contentsOf: a.appendingPathComponent(RunFiles.config)))
+            XCTAssertEqual(saved.populationSchedule, schedule, "config.json records the schedule")
+        }
+    }
+
+    /// A schedule that starts at the run's population changes nothing: the same metrics (but for
+    /// `train_population`) and the same optimizer state as a run without one.
+    func testPopulationScheduleAtThePopulationChangesNothing() throws {
+        var plain = Self.tinyConfig(generations: 4, threads: 2)
+        plain.evalEvery = 0
+        var scheduled = plain
+        scheduled.populationStart = plain.population
+        let a = root.appendingPathComponent("plain"), b = root.appendingPathComponent("scheduled")
+        _ = try Trainer.train(config: plain, directory: a)
+        _ = try Trainer.train(config: scheduled, directory: b)
+        func rows(_ dir: URL) throws -> [[String: Any]] {
+            try MetricsFile.deterministicLines(dir.appendingPathComponent(RunFiles.metrics)).map {
+                var row = try XCTUnwrap(JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])
+                row["train_population"] = nil
+                return row
+            }
+        }
+        let ra = try rows(a), rb = try rows(b)
+        XCTAssertEqual(ra.count, 4)
+        XCTAssertEqual(ra.map { NSDictionary(dictionary: $0) }, rb.map { NSDictionary(dictionary: $0) })
+        XCTAssertEqual(try decodedCheckpoint(a).optimizer, try decodedCheckpoint(b).optimizer)
+    }
+
     /// A frozen recurrent layer: the search covers K_in and K_out only (d' = 2DN + NA), every
     /// policy the run writes carries the same K_h, drawn once from the run seed, and the export of
     /// the checkpoint equals the run's policy. A resumed run ends bit-identical; ES refuses it.

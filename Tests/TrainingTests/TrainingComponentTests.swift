@@ -329,6 +329,49 @@ final class TrainingComponentTests: XCTestCase {
         XCTAssertTrue(sawCut, "the random members should live for more than one step")
     }
 
+    /// M(E) = q floor(M_lin(E) / q), M_lin(E) = M_0 + floor((M - M_0) min(E, G) / G): M_0 at the
+    /// start, M from G on, monotone in between in either direction, even when members come in pairs.
+    func testPopulationScheduleMovesLinearlyToThePopulation() {
+        let up = PopulationSchedule(start: 16, final: 64, growthSteps: 1_000_000, pairs: true)
+        XCTAssertEqual(up.population(afterEnvSteps: 0), 16)
+        XCTAssertEqual(up.population(afterEnvSteps: 250_000), 28)
+        XCTAssertEqual(up.population(afterEnvSteps: 260_000), 28, "16 + 12.48 = 28")
+        XCTAssertEqual(up.population(afterEnvSteps: 270_000), 28, "16 + 12.96 = 28")
+        XCTAssertEqual(up.population(afterEnvSteps: 999_999), 62, "16 + 47.99 = 63, rounded down to a pair")
+        XCTAssertEqual(up.population(afterEnvSteps: 1_000_000), 64)
+        XCTAssertEqual(up.population(afterEnvSteps: 1 << 50), 64)
+        let single = PopulationSchedule(start: 16, final: 64, growthSteps: 1_000_000, pairs: false)
+        XCTAssertEqual(single.population(afterEnvSteps: 999_999), 63)
+        let down = PopulationSchedule(start: 256, final: 64, growthSteps: 1000, pairs: true)
+        XCTAssertEqual(down.population(afterEnvSteps: 0), 256)
+        XCTAssertEqual(down.population(afterEnvSteps: 500), 160)
+        XCTAssertEqual(down.population(afterEnvSteps: 999), 64, "256 - 191.8: 65 truncated toward the start, then a pair")
+        XCTAssertEqual(down.population(afterEnvSteps: 990), 66, "256 - 190.08: 66")
+        XCTAssertEqual(down.population(afterEnvSteps: 5000), 64)
+        XCTAssertEqual(down.largest, 256)
+        for schedule in [up, single, down] {
+            var previous = schedule.start
+            for e in stride(from: 0, through: 2_000_000, by: 777) {
+                let m = schedule.population(afterEnvSteps: e)
+                XCTAssertTrue(schedule.start < schedule.final ? m >= previous : m <= previous, "monotone")
+                XCTAssertTrue((min(schedule.start, schedule.final)...schedule.largest).contains(m))
+                XCTAssertTrue(!schedule.pairs || m % 2 == 0)
+                previous = m
+            }
+        }
+        var c = TrainingConfig()
+        XCTAssertNil(c.populationSchedule, "no schedule by default")
+        c.population = 64
+        c.populationStart = 16
+        c.populationGrowthSteps = 500
+        XCTAssertEqual(c.populationSchedule, PopulationSchedule(start: 16, final: 64, growthSteps: 500, pairs: false))
+        XCTAssertEqual(c.largestPopulation, 64)
+        c.algorithm = .satr(.init(mirrored: true))
+        XCTAssertEqual(c.populationSchedule?.pairs, true, "mirrored pairs")
+        c.algorithm = .es(.init())
+        XCTAssertEqual(c.populationSchedule?.pairs, true, "ES always samples pairs")
+    }
+
     func testConfigValidationNamesTheField() throws {
         var c = TrainingConfig()
         c.neurons = 100
@@ -356,6 +399,19 @@ final class TrainingComponentTests: XCTestCase {
         XCTAssertThrowsError(try TrainingConfig.resolve(layers: [["horizon_growth_steps": .int(0)]]).validate()) {
             XCTAssertTrue("\($0)".contains("horizon_growth_steps"), "\($0)")
         }
+        for (start, algorithm) in [(1, AlgorithmSettings.satr(.init())), (1 << 21, .ec(.init())),
+                                   (63, .satr(.init(mirrored: true))), (7, .es(.init()))] {
+            c = TrainingConfig()
+            c.populationStart = start
+            c.algorithm = algorithm
+            XCTAssertThrowsError(try c.validate()) { XCTAssertTrue("\($0)".contains("population_start"), "\($0)") }
+        }
+        XCTAssertThrowsError(try TrainingConfig.resolve(layers: [["population_growth_steps": .int(0)]]).validate()) {
+            XCTAssertTrue("\($0)".contains("population_growth_steps"), "\($0)")
+        }
+        c = TrainingConfig()
+        c.populationStart = 63
+        XCTAssertNoThrow(try c.validate(), "an odd population without pairs")
         XCTAssertNoThrow(try TrainingConfig().validate())
     }
 
