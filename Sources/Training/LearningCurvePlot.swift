@@ -62,6 +62,17 @@ public struct RunCurve: Sendable {
         }
         return curve
     }
+
+    /// The curve up to `limit` env steps: the points with `envSteps <= limit` (to compare runs
+    /// of different lengths at one budget, e.g. a run continued to 20M at its first 10M).
+    public func truncated(atEnvSteps limit: Double) -> RunCurve {
+        var curve = self
+        let kept = envSteps.indices.filter { envSteps[$0] <= limit }
+        curve.envSteps = kept.map { envSteps[$0] }
+        curve.wallSeconds = kept.map { wallSeconds[$0] }
+        curve.returns = kept.map { returns[$0] }
+        return curve
+    }
 }
 
 /// Renders learning curves to SVG: return vs. environment steps and return vs. wall time, side by

@@ -19,15 +19,20 @@ struct Plot: ParsableCommand {
     var out: String = "learning_curves.svg"
     @Option(help: "Plot title.")
     var title: String?
+    @Option(help: "Draw each run up to this many env steps only (default: the whole run).")
+    var maxEnvSteps: Int?
 
     func validate() throws {
         guard !runs.isEmpty else { throw ValidationError("give at least one run directory") }
+        if let maxEnvSteps, maxEnvSteps < 1 { throw ValidationError("--max-env-steps must be at least 1 (got \(maxEnvSteps))") }
     }
 
     func run() throws {
         let curves: [RunCurve]
         do {
-            curves = try runs.map(RunCurve.load(labelled:))
+            curves = try runs.map(RunCurve.load(labelled:)).map { curve in
+                maxEnvSteps.map { curve.truncated(atEnvSteps: Double($0)) } ?? curve
+            }
         } catch {
             throw CLIError(error)
         }

@@ -486,5 +486,10 @@ final class TrainingComponentTests: XCTestCase {
         let ticks = LearningCurvePlot.niceTicks(0, 1000)
         XCTAssertEqual(ticks.first, 0)
         XCTAssertGreaterThanOrEqual(ticks.last!, 1000)
+        let cut = b.truncated(atEnvSteps: 120)
+        XCTAssertEqual(cut.envSteps, [0, 120], "points up to the limit, the limit included")
+        XCTAssertEqual(cut.wallSeconds, [0, 1.5])
+        XCTAssertEqual(cut.returns, [2, 4])
+        XCTAssertEqual(cut.label, b.label)
     }
 }
