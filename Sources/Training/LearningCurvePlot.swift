@@ -4,8 +4,8 @@ import Foundation
 public struct RunCurve: Sendable {
     /// The run directory.
     public var directory: String
-    /// Runs with the same label (same task, algorithm, population, neurons) are seeds of one
-    /// configuration: they are averaged together.
+    /// Runs with the same label (same task, algorithm, population or population schedule, and
+    /// neurons) are seeds of one configuration: they are averaged together.
     public var label: String
     /// What `returns` holds: "eval return" (the deterministic network) or "fitness mean" when the
     /// run has no evaluations yet.
@@ -33,7 +33,8 @@ public struct RunCurve: Sendable {
         }
         var label = dir.lastPathComponent
         if let config = try? TrainingConfig.load(contentsOf: dir.appendingPathComponent("config.json")) {
-            label = "\(config.algo.rawValue.uppercased()) \(config.env) M=\(config.population) N=\(config.neurons)"
+            let population = config.populationStart.map { "\($0)-\(config.population)" } ?? "\(config.population)"
+            label = "\(config.algo.rawValue.uppercased()) \(config.env) M=\(population) N=\(config.neurons)"
         }
         let rows = try MetricsFile.read(metricsURL)
         var curve = RunCurve(directory: directory, label: label, quantity: "eval return", envSteps: [], wallSeconds: [], returns: [])

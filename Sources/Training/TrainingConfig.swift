@@ -91,9 +91,6 @@ public struct TrainingConfig: Sendable, Equatable {
         }
     }
 
-    /// The most members any generation of the run has: max(population, population_start).
-    public var largestPopulation: Int { max(population, populationStart ?? population) }
-
     /// The algorithm's name.
     public var algo: Algorithm { algorithm.name }
 

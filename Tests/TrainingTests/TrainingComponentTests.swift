@@ -365,7 +365,6 @@ final class TrainingComponentTests: XCTestCase {
         c.populationStart = 16
         c.populationGrowthSteps = 500
         XCTAssertEqual(c.populationSchedule, PopulationSchedule(start: 16, final: 64, growthSteps: 500, pairs: false))
-        XCTAssertEqual(c.largestPopulation, 64)
         c.algorithm = .satr(.init(mirrored: true))
         XCTAssertEqual(c.populationSchedule?.pairs, true, "mirrored pairs")
         c.algorithm = .es(.init())
