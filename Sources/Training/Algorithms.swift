@@ -114,6 +114,12 @@ public enum AlgorithmSettings: Sendable, Equatable {
         case .es: return true
         }
     }
+
+    /// `checkPairs` for this algorithm's members: an odd `population` is refused, naming `field`,
+    /// when they come in pairs.
+    func checkEven(population: Int, field: String) throws {
+        try checkPairs(membersComeInPairs, population: population, field: field, why: name == .es ? antitheticPairs : mirroredPairs)
+    }
 }
 
 func checkConfig(_ ok: Bool, _ field: String, _ message: @autoclosure () -> String) throws {
@@ -132,8 +138,13 @@ func checkBound(_ value: Double) throws {
     try checkConfig(value > 0 && value < 0.5, "bound", "must be in (0, 0.5) (got \(value))")
 }
 
-func checkMirrored(_ mirrored: Bool, population: Int) throws {
-    try checkConfig(!mirrored || population % 2 == 0, "population", "mirrored sampling uses pairs, so it must be even (got \(population))")
+/// Why a population must be even: mirrored SATR and EC members, and ES perturbations, come in pairs.
+let mirroredPairs = "mirrored sampling uses pairs", antitheticPairs = "ES uses antithetic pairs"
+
+/// Members in pairs need an even population: throws naming `field` (`population`, or
+/// `population_start` of a population schedule) otherwise.
+func checkPairs(_ pairs: Bool, population: Int, field: String = "population", why: String = mirroredPairs) throws {
+    try checkConfig(!pairs || population % 2 == 0, field, "\(why), so it must be even (got \(population))")
 }
 
 extension SATRStrategy.Hyperparameters: AlgorithmHyperparameters {
@@ -147,7 +158,7 @@ extension SATRStrategy.Hyperparameters: AlgorithmHyperparameters {
         try checkConfig(!poolWhileStill || signalEstimator != .evolutionPath, "pool_while_still",
                         "the path estimator has no pooled average; use pool_while_still with lag1, variance, split-half or direction")
         try checkBound(bound)
-        try checkMirrored(mirrored, population: population)
+        try checkPairs(mirrored, population: population)
     }
 }
 
@@ -158,7 +169,7 @@ extension ECStrategy.Hyperparameters: AlgorithmHyperparameters {
         try checkFraction(beta2, "beta2")
         try checkPositive(adamEpsilon, "adam_epsilon")
         try checkBound(bound)
-        try checkMirrored(mirrored, population: population)
+        try checkPairs(mirrored, population: population)
     }
 }
 
@@ -170,6 +181,6 @@ extension GaussianESStrategy.Hyperparameters: AlgorithmHyperparameters {
         try checkFraction(beta1, "beta1")
         try checkFraction(beta2, "beta2")
         try checkPositive(adamEpsilon, "adam_epsilon")
-        try checkConfig(population % 2 == 0, "population", "ES uses antithetic pairs, so it must be even (got \(population))")
+        try checkPairs(true, population: population, why: antitheticPairs)
     }
 }

@@ -139,8 +139,7 @@ public struct TrainingConfig: Sendable, Equatable {
             let largest = 1 << 20
             try check(populationStart >= 2 && populationStart <= largest, "population_start",
                       "must be in 2...\(largest) members (got \(populationStart)); leave it unset for no schedule")
-            try check(!algorithm.membersComeInPairs || populationStart % 2 == 0, "population_start",
-                      "\(algo == .es ? "es" : "mirrored sampling") uses pairs, so it must be even (got \(populationStart))")
+            try algorithm.checkEven(population: populationStart, field: "population_start")
             try check(population <= largest, "population", "must be at most \(largest) with a population schedule (got \(population))")
         }
         try check(populationGrowthSteps >= 1 && populationGrowthSteps <= 1_000_000_000_000, "population_growth_steps",
