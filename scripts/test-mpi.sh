@@ -9,8 +9,8 @@
 #      work (dynamic sharing, point to point), ends the job: non-zero status within seconds, no hang.
 #      A `satr train` rank that exits before initializing MPI ends the job with a message.
 #   3. Equivalence: `satr train` on a tiny InvertedPendulum-v5 configuration, threaded in one
-#      process and under `mpirun -np 1`, `-np 2`, `-np 3` (SATR; EC, ES and SATR with a frozen
-#      recurrent layer and a horizon schedule with -np 2):
+#      process and under `mpirun -np 1`, `-np 2`, `-np 3` (SATR; EC, ES, SATR with a frozen
+#      recurrent layer and block-wise regions, and EC with a population schedule with -np 2):
 #      metrics.jsonl and evaluation.json (without the wall_* fields), the checkpoint (without
 #      wall_seconds) and policy.json must be byte-identical.
 #   4. Failure and resume: rank 1 of a 2-rank run is killed (SIGKILL) after a checkpoint was
@@ -154,12 +154,12 @@ for np in 1 2 3; do
 done
 
 # EC (also reduces exact integer statistics across ranks), Gaussian ES (every rank computes its
-# own update), SATR with a frozen recurrent layer and an episode-horizon schedule (every rank
-# draws the same K_h and cuts at the same horizon), and mirrored EC with a population schedule
+# own update), SATR with a frozen recurrent layer and block-wise trust regions (every rank
+# draws the same K_h and steps the same blocks), and mirrored EC with a population schedule
 # (every rank sets the same M from the same env-step count) on 2 ranks.
-for algo in ec es satr-frozen-horizon ec-population-schedule; do
+for algo in ec es satr-frozen-blockwise ec-population-schedule; do
     case "$algo" in
-        satr-frozen-horizon) variant=(--algo satr --frozen-recurrent true --horizon-start 5 --horizon-growth-steps 500) ;;
+        satr-frozen-blockwise) variant=(--algo satr --frozen-recurrent true --blockwise true) ;;
         ec-population-schedule) variant=(--algo ec --mirrored true --population-start 4 --population-growth-steps 300) ;;
         *) variant=(--algo "$algo") ;;
     esac

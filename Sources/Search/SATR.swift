@@ -73,17 +73,6 @@ public struct SATRStrategy: BitSearchStrategy {
         /// `g_t` (0: this generation's `g_t`, the original rule). The budget is unchanged
         /// (`kappa d S_t`, S from the signal estimator). docs/SEARCH.md has the derivation.
         public var directionMomentum: Double = 0
-        /// Pool the evidence while the distribution stands still (docs/SEARCH.md, "Pooling while
-        /// still"). Off: the signal average and the averaged direction are EMAs with factors beta
-        /// and beta_d every generation. On: each is a mean with an effective count `c` of earlier
-        /// generations, `x <- (c x + new) / (c + 1)`, `c <- c + 1`, and `c` is capped at
-        /// `beta / (1 - beta)` (resp. `beta_d / (1 - beta_d)`) only after a generation that moved
-        /// the distribution. While S = 0 keeps rho fixed, every generation samples the same
-        /// distribution, so both become plain running means and their noise keeps falling (as
-        /// `1/sqrt(n)` for the direction and about `1/n` for the signal estimate) instead of
-        /// staying at the EMA's level; when rho moves every generation the signal average is
-        /// exactly the EMA and the direction a count-started average of the same window.
-        public var poolWhileStill: Bool = false
         /// One trust region per block of the genome (docs/SEARCH.md, "Block-wise trust
         /// regions"): the signal estimate, its average and the step size are kept per block `b`
         /// (the network's input, recurrent and readout connections when training), with budget
@@ -98,7 +87,7 @@ public struct SATRStrategy: BitSearchStrategy {
         public init(
             trustRadius: Double = 0.03, etaMax: Double = 3.0, momentum: Double = 0.9,
             signalEstimator: SignalEstimator = .lagOneCoherence, directionMomentum: Double = 0,
-            poolWhileStill: Bool = false, blockwise: Bool = false, mirrored: Bool = false,
+            blockwise: Bool = false, mirrored: Bool = false,
             bound: Double = BernoulliDistribution.defaultBound
         ) {
             self.trustRadius = trustRadius
@@ -106,18 +95,23 @@ public struct SATRStrategy: BitSearchStrategy {
             self.momentum = momentum
             self.signalEstimator = signalEstimator
             self.directionMomentum = directionMomentum
-            self.poolWhileStill = poolWhileStill
             self.blockwise = blockwise
             self.mirrored = mirrored
             self.bound = bound
         }
 
         private enum CodingKeys: String, CodingKey {
-            case trustRadius, etaMax, momentum, signalEstimator, directionMomentum, poolWhileStill, blockwise, mirrored, bound
+            case trustRadius, etaMax, momentum, signalEstimator, directionMomentum, blockwise, mirrored, bound
         }
 
-        /// Decodes every key; `poolWhileStill` and `blockwise`, added later, default to false so that
-        /// checkpoints and configs written before it still load with their original meaning.
+        /// `poolWhileStill` (running means of the evidence while rho stood still) lost on
+        /// HalfCheetah-v5 and was removed (docs/RESULTS.md); checkpoints written while it existed
+        /// record it, switched off in every run that can still resume.
+        private enum RemovedKeys: String, CodingKey { case poolWhileStill }
+
+        /// Decodes every key; `blockwise`, added later, defaults to false so that checkpoints and
+        /// configs written before it still load with their original meaning. A checkpoint of a run
+        /// that pooled while still is refused (its state needs the removed rule).
         public init(from decoder: Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
             trustRadius = try c.decode(Double.self, forKey: .trustRadius)
@@ -125,7 +119,11 @@ public struct SATRStrategy: BitSearchStrategy {
             momentum = try c.decode(Double.self, forKey: .momentum)
             signalEstimator = try c.decode(SignalEstimator.self, forKey: .signalEstimator)
             directionMomentum = try c.decode(Double.self, forKey: .directionMomentum)
-            poolWhileStill = try c.decodeIfPresent(Bool.self, forKey: .poolWhileStill) ?? false
+            if try decoder.container(keyedBy: RemovedKeys.self).decodeIfPresent(Bool.self, forKey: .poolWhileStill) == true {
+                throw DecodingError.dataCorrupted(.init(
+                    codingPath: c.codingPath,
+                    debugDescription: "this run pooled evidence while still (pool_while_still), an option that was removed; resume it with a satr build that still has it (docs/RESULTS.md)"))
+            }
             blockwise = try c.decodeIfPresent(Bool.self, forKey: .blockwise) ?? false
             mirrored = try c.decode(Bool.self, forKey: .mirrored)
             bound = try c.decode(Double.self, forKey: .bound)
@@ -153,17 +151,11 @@ public struct SATRStrategy: BitSearchStrategy {
         public var blockSizes: [Int]
         /// Per block: `EMA_beta(X_b)` of the raw signal estimate (started at 0, no bias correction).
         public var signalAverages: [Double]
-        /// Per block, with `poolWhileStill`: the effective number of generations behind
-        /// `signalAverages` (starts at `beta / (1 - beta)`, the EMA's weight on its zero start) and
-        /// behind the averaged direction, which `evolutionPath` then holds directly, without a
-        /// bias correction (starts at 0). Unused otherwise.
-        public var signalCounts: [Double]
-        public var directionCounts: [Double]
 
         public init(
             hyperparameters: Hyperparameters, seed: UInt64, populationSize: Int, generation: Int,
             distribution: BernoulliDistribution, previousGradient: [Double], evolutionPath: [Double],
-            blockSizes: [Int], signalAverages: [Double], signalCounts: [Double], directionCounts: [Double]
+            blockSizes: [Int], signalAverages: [Double]
         ) {
             self.hyperparameters = hyperparameters
             self.seed = seed
@@ -174,21 +166,19 @@ public struct SATRStrategy: BitSearchStrategy {
             self.evolutionPath = evolutionPath
             self.blockSizes = blockSizes
             self.signalAverages = signalAverages
-            self.signalCounts = signalCounts
-            self.directionCounts = directionCounts
         }
 
         private enum CodingKeys: String, CodingKey {
             case hyperparameters, seed, populationSize, generation, distribution, previousGradient, evolutionPath
-            case blockSizes, signalAverages, signalCounts, directionCounts
+            case blockSizes, signalAverages
         }
 
         /// The one key of the format before blocks: the one region's average.
         private enum LegacyKeys: String, CodingKey { case signalAverage }
 
-        /// Checkpoints written before blocks and pooling existed (one `signalAverage`) decode as one
-        /// block with the counts' start values (only read with `poolWhileStill`, which those runs
-        /// did not have).
+        /// Checkpoints written before blocks existed (one `signalAverage`) decode as one block.
+        /// Those written while pooling existed carry per-block `signalCounts` and
+        /// `directionCounts`, which only the removed pooling read; they are ignored.
         public init(from decoder: Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
             hyperparameters = try c.decode(Hyperparameters.self, forKey: .hyperparameters)
@@ -201,18 +191,14 @@ public struct SATRStrategy: BitSearchStrategy {
             if let sizes = try c.decodeIfPresent([Int].self, forKey: .blockSizes) {
                 blockSizes = sizes
                 signalAverages = try c.decode([Double].self, forKey: .signalAverages)
-                signalCounts = try c.decode([Double].self, forKey: .signalCounts)
-                directionCounts = try c.decode([Double].self, forKey: .directionCounts)
             } else {
                 blockSizes = [distribution.dimension]
                 let legacy = try decoder.container(keyedBy: LegacyKeys.self)
                 signalAverages = [try legacy.decode(Double.self, forKey: .signalAverage)]
-                signalCounts = [SATRStrategy.emaCount(hyperparameters.momentum)]
-                directionCounts = [0]
             }
             let b = blockSizes.count
             guard b > 0, blockSizes.allSatisfy({ $0 > 0 }), blockSizes.reduce(0, +) == distribution.dimension,
-                  signalAverages.count == b, signalCounts.count == b, directionCounts.count == b else {
+                  signalAverages.count == b else {
                 throw DecodingError.dataCorrupted(.init(
                     codingPath: c.codingPath,
                     debugDescription: "SATR blocks \(blockSizes) do not partition the \(distribution.dimension) bits, or the per-block fields have other lengths"))
@@ -225,10 +211,6 @@ public struct SATRStrategy: BitSearchStrategy {
             return blockSizes.map { size in defer { start += size }; return start..<(start + size) }
         }
     }
-
-    /// `beta / (1 - beta)`: the weight, counted in generations, that an EMA with factor beta
-    /// gives its previous value against one new sample.
-    public static func emaCount(_ beta: Double) -> Double { beta / (1 - beta) }
 
     public private(set) var state: State
 
@@ -255,16 +237,12 @@ public struct SATRStrategy: BitSearchStrategy {
         precondition(h.directionMomentum >= 0 && h.directionMomentum < 1, "direction momentum must lie in [0, 1)")
         precondition(h.directionMomentum == 0 || h.signalEstimator != .evolutionPath,
                      "the evolution-path estimator already steps along its path; direction momentum needs another estimator")
-        precondition(!h.poolWhileStill || h.signalEstimator != .evolutionPath,
-                     "the evolution-path estimator has no pooled average; pooling needs another estimator")
         state = State(
             hyperparameters: h, seed: seed, populationSize: populationSize, generation: 0,
             distribution: BernoulliDistribution(dimension: dimension, bound: h.bound),
             previousGradient: [Double](repeating: 0, count: dimension),
             evolutionPath: [Double](repeating: 0, count: dimension), blockSizes: sizes,
-            signalAverages: [Double](repeating: 0, count: sizes.count),
-            signalCounts: [Double](repeating: Self.emaCount(h.momentum), count: sizes.count),
-            directionCounts: [Double](repeating: 0, count: sizes.count))
+            signalAverages: [Double](repeating: 0, count: sizes.count))
     }
 
     public var generation: Int { state.generation }
@@ -404,11 +382,9 @@ public struct SATRStrategy: BitSearchStrategy {
         case .lagOneCoherence:
             raw = blocks.count == 1 ? [lagOne] : perBlock { Self.fisherInner(g, state.previousGradient, rho, over: $0) }
         case .directionCoherence:
-            // m_{t-1}, bias-corrected, before this generation's g enters it. (Pooled,
-            // evolutionPath already holds the average itself.)
+            // m_{t-1}, bias-corrected, before this generation's g enters it.
             let betaD = h.directionMomentum
-            let correction = state.generation > 0 && betaD > 0 && !h.poolWhileStill
-                ? 1 / (1 - pow(betaD, Double(state.generation))) : 1
+            let correction = state.generation > 0 && betaD > 0 ? 1 / (1 - pow(betaD, Double(state.generation))) : 1
             raw = perBlock { range in
                 betaD > 0 ? Self.fisherInner(g, state.evolutionPath, rho, over: range) * correction
                     : Self.fisherInner(g, state.previousGradient, rho, over: range)
@@ -437,17 +413,7 @@ public struct SATRStrategy: BitSearchStrategy {
                 Self.fisherInner(direction, direction, rho, over: range) - blockNoiseEnergy[b] * (1 - beta) / (1 + beta)
             }
         }
-        let averagesDirection = h.directionMomentum > 0
-        if averagesDirection && h.poolWhileStill {
-            for (b, range) in blocks.enumerated() {
-                let weight = 1 / (state.directionCounts[b] + 1)
-                for i in range {
-                    state.evolutionPath[i] += weight * (g[i] - state.evolutionPath[i])
-                    direction[i] = state.evolutionPath[i]
-                }
-                state.directionCounts[b] += 1
-            }
-        } else if averagesDirection {
+        if h.directionMomentum > 0 {
             let betaD = h.directionMomentum
             let correction = 1 / (1 - pow(betaD, Double(state.generation + 1)))
             for i in 0..<d {
@@ -459,9 +425,6 @@ public struct SATRStrategy: BitSearchStrategy {
         for b in blocks.indices {
             if h.signalEstimator == .evolutionPath {
                 state.signalAverages[b] = raw[b]
-            } else if h.poolWhileStill {
-                state.signalAverages[b] += (raw[b] - state.signalAverages[b]) / (state.signalCounts[b] + 1)
-                state.signalCounts[b] += 1
             } else {
                 state.signalAverages[b] = beta * state.signalAverages[b] + (1 - beta) * raw[b]
             }
@@ -492,14 +455,9 @@ public struct SATRStrategy: BitSearchStrategy {
                 }
                 state.distribution.setProbabilities(next)
             }
-            // The evidence came from a distribution that is now gone: forget at the EMA rates.
-            for b in blocks.indices where etas[b] > 0 {
-                state.signalCounts[b] = Swift.min(state.signalCounts[b], Self.emaCount(beta))
-                state.directionCounts[b] = Swift.min(state.directionCounts[b], Self.emaCount(h.directionMomentum))
-            }
         }
         let new = state.distribution.probabilities
-        if h.signalEstimator == .evolutionPath || averagesDirection {
+        if h.signalEstimator == .evolutionPath || h.directionMomentum > 0 {
             let lo = h.bound, hi = 1 - h.bound
             for i in 0..<d {
                 let p = state.evolutionPath[i]

@@ -155,8 +155,6 @@ extension SATRStrategy.Hyperparameters: AlgorithmHyperparameters {
         try checkFraction(directionMomentum, "direction_momentum")
         try checkConfig(directionMomentum == 0 || signalEstimator != .evolutionPath, "direction_momentum",
                         "the path estimator already steps along its own average; use direction_momentum with lag1, variance or split-half")
-        try checkConfig(!poolWhileStill || signalEstimator != .evolutionPath, "pool_while_still",
-                        "the path estimator has no pooled average; use pool_while_still with lag1, variance, split-half or direction")
         try checkBound(bound)
         try checkPairs(mirrored, population: population)
     }

@@ -54,8 +54,6 @@ public struct GenerationStep: Sendable {
     /// Wall seconds of the rollouts (nil when the outcomes were handed in) and of the update.
     public var rolloutSeconds: Double?
     public var updateSeconds: Double
-    /// The horizon the generation's training episodes were cut at (nil: no horizon schedule).
-    public var horizon: Int? = nil
     /// The generation's members, M(E) (nil: no population schedule, the config's population).
     public var population: Int? = nil
 }
@@ -100,9 +98,6 @@ public final class GenerationLoop<Strategy: TrainableStrategy> {
     /// Kept only while it stays modest (512 MiB: e.g. 16k Humanoid members); beyond that the
     /// statistics draw the members again, which gives the same result.
     let store: MemberGenomes<Strategy.GenomeElement>?
-    /// The episode-horizon schedule of the training rollouts and the task's own limit T.
-    let horizonSchedule: HorizonSchedule?
-    let episodeLimit: Int
     /// The population schedule: the strategy's M is set from it before every generation.
     let populationSchedule: PopulationSchedule?
     /// The current generation's sample, once requested.
@@ -112,10 +107,8 @@ public final class GenerationLoop<Strategy: TrainableStrategy> {
 
     init(strategy: Strategy, normalizer: ObservationNormalizer, envSteps: Int, episodes: Int, seed: UInt64,
          threads: Int, makeWorker: () throws -> Worker, distributor: (any GenerationDistributor)?,
-         horizonSchedule: HorizonSchedule?, episodeLimit: Int, populationSchedule: PopulationSchedule?) throws {
+         populationSchedule: PopulationSchedule?) throws {
         self.strategy = strategy
-        self.horizonSchedule = horizonSchedule
-        self.episodeLimit = episodeLimit
         self.populationSchedule = populationSchedule
         self.normalizer = normalizer
         self.envSteps = envSteps
@@ -140,18 +133,12 @@ public final class GenerationLoop<Strategy: TrainableStrategy> {
     /// Generations completed.
     public var generation: Int { strategy.generation }
 
-    /// The horizon of the current generation's training episodes, H(envSteps) (nil without a
-    /// schedule). Every process computes it from the same env-step count.
-    public var currentHorizon: Int? {
-        horizonSchedule?.horizon(afterEnvSteps: envSteps, limit: episodeLimit)
-    }
-
     /// "Evaluate members `members` of the current generation" (the generation's sample is asked
     /// for once and shared by every request of the generation).
     public func request(members: [Int]) -> Request {
         let sample = currentSample()
         return GenerationRequest(generation: strategy.generation, members: members,
-                                 population: .population(sample, seed: seed, horizon: currentHorizon), normalization: normalizer.frozen())
+                                 population: .population(sample, seed: seed), normalization: normalizer.frozen())
     }
 
     private func currentSample() -> PopulationSample<Strategy.GenomeElement> {
@@ -179,7 +166,6 @@ public final class GenerationLoop<Strategy: TrainableStrategy> {
     public func finishGeneration(outcomes: [MemberOutcome], statistics: Strategy.Statistics? = nil) throws -> GenerationStep {
         precondition(outcomes.count == strategy.populationSize, "finishGeneration needs one outcome per member, in member order")
         let fitnesses = outcomes.map(\.fitness)
-        let horizon = currentHorizon
         let rollouts = lastRollouts
         lastRollouts = nil
         let updateStart = rollouts?.end ?? DispatchTime.now().uptimeNanoseconds
@@ -194,7 +180,7 @@ public final class GenerationLoop<Strategy: TrainableStrategy> {
         applyPopulationSchedule()
         return GenerationStep(
             generation: strategy.generation, envSteps: envSteps, episodes: episodes, fitness: FitnessSummary(fitnesses),
-            diagnostics: diagnostics, rolloutSeconds: rollouts?.seconds, updateSeconds: updateSeconds, horizon: horizon,
+            diagnostics: diagnostics, rolloutSeconds: rollouts?.seconds, updateSeconds: updateSeconds,
             population: populationSchedule == nil ? nil : outcomes.count)
     }
 

@@ -47,8 +47,6 @@ public struct GenerationRecord: Sendable, Equatable {
     public var envSteps: Int
     public var episodes: Int
     public var fitness: FitnessSummary
-    /// The horizon the training episodes were cut at (`HorizonSchedule`; nil without one).
-    public var trainingHorizon: Int? = nil
     /// The generation's members (`PopulationSchedule`; nil without one).
     public var trainingPopulation: Int? = nil
     /// The scheduled evaluation of the deterministic network at this generation, if one ran.
@@ -58,8 +56,8 @@ public struct GenerationRecord: Sendable, Equatable {
     public var timing: GenerationTiming
 
     /// The metrics line: `generation`, `env_steps`, `episodes`, `fitness_mean`, `fitness_std`,
-    /// `fitness_min`, `fitness_max`, `nonfinite_members`, `train_horizon` (with a horizon
-    /// schedule), `train_population` (with a population schedule), the `eval_*` fields when evaluated, one
+    /// `fitness_min`, `fitness_max`, `nonfinite_members`,
+    /// `train_population` (with a population schedule), the `eval_*` fields when evaluated, one
     /// `opt_<snake_case name>` per diagnostic, then `wall_s`, `wall_steps_per_s`,
     /// `wall_rollouts_s` (when timed), `wall_update_s`, `wall_eval_s` (when evaluated).
     public var metricsRecord: MetricsRecord {
@@ -72,7 +70,6 @@ public struct GenerationRecord: Sendable, Equatable {
         record.append("fitness_min", fitness.minimum.map(JSONValue.double) ?? .null)
         record.append("fitness_max", fitness.maximum.map(JSONValue.double) ?? .null)
         record.append("nonfinite_members", fitness.nonfiniteMembers)
-        if let trainingHorizon { record.append("train_horizon", trainingHorizon) }
         if let trainingPopulation { record.append("train_population", trainingPopulation) }
         if let evaluation { evaluation.appendReturns(to: &record) }
         for entry in diagnostics.entries {

@@ -39,3 +39,12 @@ public struct PopulationSchedule: Sendable, Equatable {
     /// The largest population of the schedule, max(M_0, M).
     public var largest: Int { max(start, final) }
 }
+
+/// `a + floor((b - a) * min(E, G) / G)` for E >= 0 (truncated toward a when b < a): the value of
+/// a schedule that moves linearly in env steps from `a` to `b` over G steps and stays at `b`.
+/// Monotone in E, exact in integers, and the same on every thread and process. |b - a| * G stays
+/// below 2^63 for every schedule the configs allow (|b - a| <= 2^20, G <= 1e12).
+func linearRamp(from a: Int, to b: Int, over growthSteps: Int, after envSteps: Int) -> Int {
+    let e = min(max(envSteps, 0), growthSteps)
+    return a + (b - a) * e / growthSteps
+}

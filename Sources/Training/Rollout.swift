@@ -126,9 +126,7 @@ public enum RolloutSource<Element: BitwiseCopyable & Sendable>: Sendable {
     /// Member k of generation t: genome `sample.draw(member: k)` (which keeps it for the
     /// statistics when the sample keeps genomes); network state from
     /// `(seed, t, k, .networkInitialState)`; reset noise seed `derivedSeed((seed, t, k, .resetNoise))`.
-    /// With a `horizon`, each episode is truncated after that many steps (`HorizonSchedule`) unless
-    /// the task ends it sooner.
-    case population(PopulationSample<Element>, seed: UInt64, horizon: Int? = nil)
+    case population(PopulationSample<Element>, seed: UInt64)
     /// Evaluation episode e of a fixed genome ("member" = episode e, "generation" = g): the
     /// episode's own seed is `s_e = derivedSeed((seed, g, e, .evaluation))`; the network state
     /// comes from `(s_e, 0, 0, .networkInitialState)` and the reset noise seed is
@@ -179,22 +177,19 @@ public struct PolicyWorker<Network: RolloutNetwork>: MemberWorker where Network.
     /// The environment of the deterministic evaluations (`RolloutSource.fixed`) when its options
     /// differ from the training rollouts' (nil: `environment` serves both).
     var evaluationEnvironment: (any Environment)?
-    /// Common random numbers: every member of a generation starts from the same reset state.
-    let commonResets: Bool
     var network: Network
     let actionMap: ActionMap
     var genome: [Network.GenomeElement]
     let buffers: EpisodeBuffers
 
     public init(
-        task: TaskSpec, options: EnvironmentOptions, evaluationOptions: EnvironmentOptions? = nil, commonResets: Bool = false,
+        task: TaskSpec, options: EnvironmentOptions, evaluationOptions: EnvironmentOptions? = nil,
         network: Network, genomeCount: Int
     ) throws {
         environment = try TaskRegistry.make(id: task.id, options: options)
         if let evaluationOptions, try evaluationOptions.resolved(over: task) != options.resolved(over: task) {
             evaluationEnvironment = try TaskRegistry.make(id: task.id, options: evaluationOptions)
         }
-        self.commonResets = commonResets
         self.network = network
         actionMap = ActionMap(low: task.actionLow, high: task.actionHigh)
         genome = [Network.GenomeElement](repeating: 0, count: genomeCount)
@@ -205,14 +200,14 @@ public struct PolicyWorker<Network: RolloutNetwork>: MemberWorker where Network.
         member: Int, generation: Int, population: RolloutSource<Network.GenomeElement>, normalization: FrozenNormalization
     ) throws -> MemberOutcome {
         switch population {
-        case .population(let sample, let seed, let horizon):
+        case .population(let sample, let seed):
             precondition(sample.generation == generation, "the sample is of generation \(sample.generation), not \(generation)")
             genome.withUnsafeMutableBufferPointer { sample.draw(member: member, into: $0) }
             genome.withUnsafeBufferPointer { network.load(genome: $0) }
             network.startEpisode(seed: seed, generation: generation, member: member)
-            let resetSeed = derivedSeed(StreamKey(seed: seed, generation: generation, member: commonResets ? 0 : member, purpose: .resetNoise))
+            let resetSeed = derivedSeed(StreamKey(seed: seed, generation: generation, member: member, purpose: .resetNoise))
             var training = environment  // a reference: the environments are classes
-            return try runEpisode(in: &training, resetSeed: resetSeed, normalization: normalization, horizon: horizon)
+            return try runEpisode(in: &training, resetSeed: resetSeed, normalization: normalization)
         case .fixed(let fixedGenome, let seed):
             fixedGenome.withUnsafeBufferPointer { network.load(genome: $0) }
             let seeds = evaluationEpisodeSeeds(runSeed: seed, generation: generation, episode: member)
@@ -222,11 +217,10 @@ public struct PolicyWorker<Network: RolloutNetwork>: MemberWorker where Network.
         }
     }
 
-    /// One episode with the loaded, reset network, truncated after `horizon` steps when set.
+    /// One episode with the loaded, reset network.
     mutating func runEpisode(
-        in environment: inout any Environment, resetSeed: UInt64, normalization: FrozenNormalization, horizon: Int? = nil
+        in environment: inout any Environment, resetSeed: UInt64, normalization: FrozenNormalization
     ) throws -> MemberOutcome {
-        let horizon = horizon ?? .max
         let obs = buffers.observation, x = buffers.normalized, y = buffers.output, act = buffers.action
         var stats = ObservationStatistics(size: obs.count)
         var total = 0.0
@@ -254,7 +248,7 @@ public struct PolicyWorker<Network: RolloutNetwork>: MemberWorker where Network.
             steps += 1
             if !result.reward.isFinite { diverged = true; break }
             total += result.reward
-            if result.terminated || result.truncated || steps >= horizon {
+            if result.terminated || result.truncated {
                 if !allFinite(UnsafeBufferPointer(obs)) { diverged = true }
                 break
             }

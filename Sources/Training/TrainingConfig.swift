@@ -57,16 +57,7 @@ public struct TrainingConfig: Sendable, Equatable {
     public var envOptions = EnvironmentOptions()
     /// Options of the evaluations of the deterministic network; empty = the standard v5 task.
     public var evalEnvOptions = EnvironmentOptions()
-    // Rollout variants
-    /// Common random numbers: every member of a generation starts from the same reset state
-    /// (reset noise keyed by (seed, generation) instead of (seed, generation, member)).
-    public var commonResets: Bool = false
-    /// Episode-horizon schedule (`HorizonSchedule`): the training episodes of the first generation
-    /// are cut after `horizonStart` steps, and the cut grows linearly with the env steps to the
-    /// task's limit at `horizonGrowthSteps`. nil: episodes run to the task's limit throughout.
-    public var horizonStart: Int? = nil
-    /// The env steps over which the horizon grows to the task's limit (used with `horizonStart`).
-    public var horizonGrowthSteps: Int = 1_000_000
+    // Search variants
     /// Population schedule (`PopulationSchedule`): the first generation has `populationStart`
     /// members, and the population moves linearly with the env steps to `population`, which it
     /// reaches at `populationGrowthSteps`. nil: `population` members throughout.
@@ -78,11 +69,6 @@ public struct TrainingConfig: Sendable, Equatable {
     public var frozenRecurrent: Bool = false
 
     public init() {}
-
-    /// The episode-horizon schedule, when `horizonStart` is set.
-    public var horizonSchedule: HorizonSchedule? {
-        horizonStart.map { HorizonSchedule(start: $0, growthSteps: horizonGrowthSteps) }
-    }
 
     /// The population schedule, when `populationStart` is set (call after `validate()`).
     public var populationSchedule: PopulationSchedule? {
@@ -100,8 +86,6 @@ public struct TrainingConfig: Sendable, Equatable {
         case maxEnvSteps = "max_env_steps", maxWallSeconds = "max_wall_seconds"
         case evalEvery = "eval_every", evalEpisodes = "eval_episodes", checkpointEvery = "checkpoint_every"
         case threads, envOptions = "env_options", evalEnvOptions = "eval_env_options"
-        case commonResets = "common_resets"
-        case horizonStart = "horizon_start", horizonGrowthSteps = "horizon_growth_steps"
         case populationStart = "population_start", populationGrowthSteps = "population_growth_steps"
         case frozenRecurrent = "frozen_recurrent"
     }
@@ -112,6 +96,25 @@ public struct TrainingConfig: Sendable, Equatable {
     /// Keys of configs written before the configuration redesign (0.x, commit 22ef057 and
     /// earlier), read as environment options of both training and evaluation.
     static let legacyEnvironmentKeys = ["reset_noise_scale", "terminate_when_unhealthy"]
+
+    /// Options that were measured on and off, lost, and were removed (docs/RESULTS.md, "What was
+    /// kept and what was removed"), with the value that meant "off" (nil: any value, for a
+    /// setting that did nothing without its partner) and the verdict. Every `config.json` written
+    /// while they existed records them switched off, so such configs and checkpoints still load
+    /// and resume; a config that switches one on is refused with the verdict and the last commit
+    /// that had the option.
+    static let removedOptions: [(key: String, off: JSONTree?, verdict: String)] = [
+        ("common_resets", .bool(false),
+         "common reset states lost on Hopper-v5 (3 seeds: fresh-episode median / worst 2775 / 2285 against 3058 / 3028)"),
+        ("horizon_start", .null,
+         "episode-horizon schedules lost on Hopper-v5 (3 seeds, two schedules: 3002 / 2032 and 2470 / 2002 against 3058 / 3028)"),
+        ("horizon_growth_steps", nil, "it belonged to the removed episode-horizon schedule (horizon_start)"),
+        ("pool_while_still", .bool(false),
+         "SATR's pooling while still lost on HalfCheetah-v5 (3 seeds: 864 / 427 against 1410 / 889 without it)"),
+    ]
+
+    /// The last commit that had the options of `removedOptions`.
+    static let lastCommitWithRemovedOptions = "53d5fe0"
 
     /// Checks ranges; throws `ConfigError.invalid` naming the field and what is allowed.
     public func validate() throws {
@@ -130,11 +133,6 @@ public struct TrainingConfig: Sendable, Equatable {
         try check(evalEvery >= 0, "eval_every", "must be >= 0 (got \(evalEvery))")
         try check(evalEpisodes >= 1, "eval_episodes", "must be at least 1 (got \(evalEpisodes))")
         try check(checkpointEvery >= 1, "checkpoint_every", "must be at least 1 (got \(checkpointEvery))")
-        if let horizonStart {
-            try check(horizonStart >= 1, "horizon_start", "must be at least 1 step (got \(horizonStart)); leave it unset for no schedule")
-        }
-        try check(horizonGrowthSteps >= 1 && horizonGrowthSteps <= 1_000_000_000_000, "horizon_growth_steps",
-                  "must be in 1...1e12 env steps (got \(horizonGrowthSteps))")
         if let populationStart {
             let largest = 1 << 20
             try check(populationStart >= 2 && populationStart <= largest, "population_start",
@@ -240,6 +238,13 @@ public struct TrainingConfig: Sendable, Equatable {
                 merged[key] = .object(options)
             }
         }
+        for removed in removedOptions {
+            guard let value = merged.removeValue(forKey: removed.key) else { continue }
+            if let off = removed.off, value != off {
+                throw ConfigError.invalid(field: removed.key, message: "this option was removed: \(removed.verdict), docs/RESULTS.md; "
+                    + "a run that used it resumes with satr built from commit \(lastCommitWithRemovedOptions) or earlier")
+            }
+        }
         let algo: Algorithm
         switch merged[Key.algo.rawValue] {
         case nil: algo = .satr
@@ -306,9 +311,6 @@ extension TrainingConfig: Codable {
         threads = c.threads
         envOptions = c.envOptions
         evalEnvOptions = c.evalEnvOptions
-        commonResets = c.commonResets
-        horizonStart = c.horizonStart
-        horizonGrowthSteps = c.horizonGrowthSteps
         populationStart = c.populationStart
         populationGrowthSteps = c.populationGrowthSteps
         frozenRecurrent = c.frozenRecurrent
@@ -331,9 +333,6 @@ extension TrainingConfig: Codable {
         var threads: Int
         var envOptions: EnvironmentOptions
         var evalEnvOptions: EnvironmentOptions
-        var commonResets: Bool
-        var horizonStart: Int?
-        var horizonGrowthSteps: Int
         var populationStart: Int?
         var populationGrowthSteps: Int
         var frozenRecurrent: Bool
@@ -356,9 +355,6 @@ extension TrainingConfig: Codable {
         try c.encode(threads, forKey: .threads)
         try c.encode(envOptions, forKey: .envOptions)
         try c.encode(evalEnvOptions, forKey: .evalEnvOptions)
-        try c.encode(commonResets, forKey: .commonResets)
-        try c.encode(horizonStart, forKey: .horizonStart)
-        try c.encode(horizonGrowthSteps, forKey: .horizonGrowthSteps)
         try c.encode(populationStart, forKey: .populationStart)
         try c.encode(populationGrowthSteps, forKey: .populationGrowthSteps)
         try c.encode(frozenRecurrent, forKey: .frozenRecurrent)

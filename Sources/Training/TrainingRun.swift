@@ -155,7 +155,7 @@ public final class TrainingRun<Strategy: TrainableStrategy> {
             generations: config.generations, maxEnvSteps: config.maxEnvSteps, maxWallSeconds: config.maxWallSeconds,
             startGeneration: strategy.generation, startSteps: checkpoint?.envSteps ?? 0, wallOffset: checkpoint?.wallSeconds ?? 0)
         lastCheckpointGeneration = strategy.generation
-        let options = config.envOptions, evaluationOptions = config.evalEnvOptions, commonResets = config.commonResets
+        let options = config.envOptions, evaluationOptions = config.evalEnvOptions
         let expansion = Strategy.Network.genomeExpansion(config: config, shape: shape)
         self.expansion = expansion
         let genomeCount = expansion?.searchedCount ?? Strategy.Network.genomeCount(of: shape)
@@ -163,11 +163,10 @@ public final class TrainingRun<Strategy: TrainableStrategy> {
             strategy: strategy, normalizer: normalizer, envSteps: checkpoint?.envSteps ?? 0, episodes: checkpoint?.episodes ?? 0,
             seed: config.seed, threads: config.resolvedThreads,
             makeWorker: {
-                try PolicyWorker(task: spec, options: options, evaluationOptions: evaluationOptions, commonResets: commonResets,
+                try PolicyWorker(task: spec, options: options, evaluationOptions: evaluationOptions,
                                  network: SpikingRolloutNetwork<Strategy.Network>(shape: shape, expansion: expansion), genomeCount: genomeCount)
             },
-            distributor: distributor, horizonSchedule: config.horizonSchedule, episodeLimit: spec.maxEpisodeSteps,
-            populationSchedule: config.populationSchedule)
+            distributor: distributor, populationSchedule: config.populationSchedule)
         try self.directory?.openMetrics()
     }
 
@@ -208,7 +207,7 @@ public final class TrainingRun<Strategy: TrainableStrategy> {
         let elapsed = wall - budget.wallOffset
         let record = GenerationRecord(
             generation: g, envSteps: step.envSteps, episodes: step.episodes, fitness: step.fitness,
-            trainingHorizon: step.horizon, trainingPopulation: step.population, evaluation: evaluation, diagnostics: step.diagnostics,
+            trainingPopulation: step.population, evaluation: evaluation, diagnostics: step.diagnostics,
             timing: GenerationTiming(
                 totalSeconds: wall, stepsPerSecond: elapsed > 0 ? Double(step.envSteps - budget.startSteps) / elapsed : 0,
                 rolloutSeconds: step.rolloutSeconds, updateSeconds: step.updateSeconds, evaluationSeconds: evaluationSeconds))

@@ -18,8 +18,6 @@ struct SATROptions: ParsableArguments {
     var signalEstimator: SignalEstimator?
     @Option(help: "SATR: beta_d, average the step direction over generations (0 = this generation's gradient; default 0).")
     var directionMomentum: Double?
-    @Option(help: "SATR: pool the evidence while the distribution stands still, true or false (running means instead of EMAs until a step moves it; default false).")
-    var poolWhileStill: Bool?
     @Option(help: "SATR: one trust region per block (input, recurrent, readout connections), true or false (default false).")
     var blockwise: Bool?
 
@@ -30,7 +28,6 @@ struct SATROptions: ParsableArguments {
         p["momentum"] = momentum.map(JSONTree.double)
         p["signal_estimator"] = signalEstimator.map { .string($0.rawValue) }
         p["direction_momentum"] = directionMomentum.map(JSONTree.double)
-        p["pool_while_still"] = poolWhileStill.map(JSONTree.bool)
         p["blockwise"] = blockwise.map(JSONTree.bool)
         return p
     }

@@ -65,14 +65,6 @@ struct Train: ParsableCommand {
     var envOptions: [String] = []
     @Option(name: .customLong("eval-env-option"), help: "Evaluation environment option NAME=VALUE (repeatable). Default: none, the standard v5 task.")
     var evalEnvOptions: [String] = []
-    @Option(help: "Common random numbers: all members of a generation start from the same reset state (true or false; default false).")
-    var commonResets: Bool?
-    @Option(help: ArgumentHelp(
-        "Episode-horizon schedule: cut the first generation's training episodes after H steps (default: no schedule).",
-        discussion: "The cut grows linearly with the env steps to the task's limit at --horizon-growth-steps; evaluations always run the full task."))
-    var horizonStart: Int?
-    @Option(help: "Env steps over which the horizon grows to the task's limit (with --horizon-start). Default \(TrainingConfig().horizonGrowthSteps).")
-    var horizonGrowthSteps: Int?
     @Option(help: ArgumentHelp(
         "Population schedule: the first generation has M0 members (default: no schedule).",
         discussion: "The population moves linearly with the env steps to --population, which it reaches at --population-growth-steps (even when members come in pairs)."))
@@ -112,9 +104,6 @@ struct Train: ParsableCommand {
             p["eval_every"] = evalEvery.map { .int(Int64($0)) }
             p["eval_episodes"] = evalEpisodes.map { .int(Int64($0)) }
             p["checkpoint_every"] = checkpointEvery.map { .int(Int64($0)) }
-            p["common_resets"] = commonResets.map(JSONTree.bool)
-            p["horizon_start"] = horizonStart.map { .int(Int64($0)) }
-            p["horizon_growth_steps"] = horizonGrowthSteps.map { .int(Int64($0)) }
             p["population_start"] = populationStart.map { .int(Int64($0)) }
             p["population_growth_steps"] = populationGrowthSteps.map { .int(Int64($0)) }
             p["frozen_recurrent"] = frozenRecurrent.map(JSONTree.bool)

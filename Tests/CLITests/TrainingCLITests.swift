@@ -59,7 +59,8 @@ final class TrainingCLITests: ScratchDirectoryTestCase {
             (["train", "--neurons", "100", "--out", out], "neurons"),
             (["train", "--algo", "ec", "--trust-radius", "0.1", "--out", out], "trust_radius"),
             (["train", "--signal-estimator", "magic", "--out", out], "lag1"),
-            (["train", "--signal-estimator", "path", "--pool-while-still", "true", "--out", out], "pool_while_still"),
+            (["train", "--signal-estimator", "path", "--direction-momentum", "0.9", "--out", out], "direction_momentum"),
+            (["train", "--common-resets", "true", "--out", out], "--common-resets"),
             (["train", "--algo", "ec", "--blockwise", "true", "--out", out], "blockwise"),
             (["train", "--env", "InvertedPendulum-v5", "--env-option", "terminate_when_unhealthy=false", "--out", out], "terminate_when_unhealthy"),
             (["train", "--env", "Hopper-v5", "--env-option", "healthy_rewrd=0", "--out", out], "healthy_reward"),
@@ -81,11 +82,11 @@ final class TrainingCLITests: ScratchDirectoryTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: out), "a refused run writes nothing")
     }
 
-    /// SATR with block-wise regions and pooling: the metrics carry the per-block diagnostics, and
+    /// SATR with block-wise regions: the metrics carry the per-block diagnostics, and
     /// a run stopped after 2 generations and resumed to 4 equals an uninterrupted one.
-    func testBlockwisePooledRunResumesBitIdentically() throws {
+    func testBlockwiseRunResumesBitIdentically() throws {
         let flags = tiny + ["--signal-estimator", "direction", "--direction-momentum", "0.9", "--blockwise", "true",
-                            "--pool-while-still", "true", "--trust-radius", "0.1"]
+                            "--trust-radius", "0.1"]
         let whole = root.appendingPathComponent("whole").path, split = root.appendingPathComponent("split").path
         XCTAssertEqual(try SATRProcess.run(["train"] + flags + ["--generations", "4", "--out", whole]).status, 0)
         XCTAssertEqual(try SATRProcess.run(["train"] + flags + ["--generations", "2", "--out", split]).status, 0)
@@ -104,7 +105,7 @@ final class TrainingCLITests: ScratchDirectoryTestCase {
         XCTAssertTrue(NSArray(array: a).isEqual(to: b), "resumed metrics differ from the uninterrupted run")
         let config = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: whole + "/config.json"))) as? [String: Any])
         XCTAssertEqual(config["blockwise"] as? Bool, true)
-        XCTAssertEqual(config["pool_while_still"] as? Bool, true)
+        XCTAssertNil(config["pool_while_still"], "a removed option is not written")
     }
 
     func testConfigFileWithFlagOverride() throws {

@@ -157,35 +157,6 @@ final class EndToEndTrainingTests: XCTestCase {
         XCTAssertEqual(try decodedCheckpoint(resumed), try decodedCheckpoint(uninterrupted), file: file, line: line)
     }
 
-    /// With a horizon schedule, each generation's members take at most H(E) steps each, the
-    /// metrics record H as `train_horizon` (growing with the env steps), and a run stopped and
-    /// resumed ends bit-identical to an uninterrupted one.
-    func testHorizonScheduleCutsEpisodesAndResumesBitIdentically() throws {
-        func config(_ generations: Int) -> TrainingConfig {
-            var c = Self.tinyConfig(generations: generations, threads: 2)
-            c.horizonStart = 4
-            c.horizonGrowthSteps = 300
-            return c
-        }
-        let a = root.appendingPathComponent("a")
-        try assertResumeIsBitIdentical(config, stoppedAt: 3, total: 6, uninterrupted: a, resumed: root.appendingPathComponent("b"))
-        let lines = try MetricsFile.deterministicLines(a.appendingPathComponent(RunFiles.metrics))
-
-        let schedule = try XCTUnwrap(config(6).horizonSchedule)
-        var previousSteps = 0
-        for line in lines {
-            let row = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
-            let horizon = try XCTUnwrap(row["train_horizon"] as? Int, line)
-            let steps = try XCTUnwrap(row["env_steps"] as? Int)
-            XCTAssertEqual(horizon, schedule.horizon(afterEnvSteps: previousSteps, limit: 1000))
-            XCTAssertLessThanOrEqual(steps - previousSteps, 16 * horizon, "every member cut at the horizon")
-            previousSteps = steps
-        }
-        XCTAssertEqual(try XCTUnwrap(JSONSerialization.jsonObject(with: Data(lines[0].utf8)) as? [String: Any])["train_horizon"] as? Int, 4)
-        let saved = try JSONDecoder().decode(TrainingConfig.self, from: Data(contentsOf: a.appendingPathComponent(RunFiles.config)))
-        XCTAssertEqual(saved.horizonSchedule, schedule, "config.json records the schedule")
-    }
-
     /// With a population schedule (growing for mirrored SATR, shrinking for mirrored EC), each
     /// generation runs M(E) members, one episode each on this task, the metrics record M as
     /// `train_population`, and a run stopped and resumed ends bit-identical to an uninterrupted one.
