@@ -1,3 +1,4 @@
+import ArgumentParser
 import Foundation
 import Training
 
@@ -52,6 +53,38 @@ final class ProgressLine {
 }
 
 /// Writing learning-curve plots (SVG, and PNG when `rsvg-convert` is available).
+/// Where a figure command writes: `--out FILE.svg` or `--out FILE.png`.
+///
+/// `FILE.svg` writes the SVG (and, when `pngBeside` is set, `FILE.png` beside it if
+/// `rsvg-convert` is on PATH). `FILE.png` writes `FILE.svg` and converts it; without
+/// `rsvg-convert` that is an error which says so (the SVG is kept). Any other suffix is refused
+/// before any work is done, so a figure is never written in a format its name does not say.
+struct FigureOutput {
+    let path: String
+
+    init(_ path: String) throws {
+        guard path.hasSuffix(".svg") || path.hasSuffix(".png") else {
+            throw ValidationError("--out must end in .svg or .png (got \(path))")
+        }
+        self.path = path
+    }
+
+    /// Writes `svg` as described above; returns the paths written, SVG first.
+    func write(svg: String, pngBeside: Bool) throws -> [String] {
+        let svgPath = path.hasSuffix(".svg") ? path : String(path.dropLast(4)) + ".svg"
+        try AtomicFile.write(Data(svg.utf8), to: URL(fileURLWithPath: svgPath))
+        let pngPath = String(svgPath.dropLast(4)) + ".png"
+        if path.hasSuffix(".png") {
+            guard let png = LearningCurvePlot.convertToPNG(svgPath: svgPath, pngPath: pngPath) else {
+                throw CLIError(message: "could not convert \(svgPath) to PNG: rsvg-convert was not found or failed (install librsvg2-bin; the SVG is written)")
+            }
+            return [svgPath, png]
+        }
+        guard pngBeside, let png = LearningCurvePlot.convertToPNG(svgPath: svgPath, pngPath: pngPath) else { return [svgPath] }
+        return [svgPath, png]
+    }
+}
+
 enum PlotOutput {
     /// Renders the runs in `runs` to `svgPath` (and a PNG beside it when possible). Returns a
     /// description of the written files, or nil when nothing could be written.

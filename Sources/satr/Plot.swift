@@ -10,12 +10,13 @@ struct Plot: ParsableCommand {
         Runs with the same task, algorithm, population and neurons are treated as seeds of one \
         configuration: drawn as their mean with a min-max band. `LABEL=DIR` names a run's group \
         yourself (runs with the same LABEL are seeds of one setting, e.g. two SATR variants). A \
-        PNG is written beside the SVG when `rsvg-convert` (librsvg2-bin) is on PATH.
+        PNG is written beside the SVG when `rsvg-convert` (librsvg2-bin) is on PATH; `--out \
+        FILE.png` requires it (the SVG is written beside the PNG).
         """)
 
     @Argument(help: "Training output directories, each optionally as LABEL=DIR.")
     var runs: [String]
-    @Option(help: "Output SVG file.")
+    @Option(help: "Output figure: FILE.svg (a PNG beside it when possible) or FILE.png (the SVG beside it).")
     var out: String = "learning_curves.svg"
     @Option(help: "Plot title.")
     var title: String?
@@ -25,6 +26,7 @@ struct Plot: ParsableCommand {
     func validate() throws {
         guard !runs.isEmpty else { throw ValidationError("give at least one run directory") }
         if let maxEnvSteps, maxEnvSteps < 1 { throw ValidationError("--max-env-steps must be at least 1 (got \(maxEnvSteps))") }
+        _ = try FigureOutput(out)
     }
 
     func run() throws {
@@ -37,15 +39,12 @@ struct Plot: ParsableCommand {
             throw CLIError(error)
         }
         let svg = LearningCurvePlot.svg(curves, title: title)
+        let written: [String]
         do {
-            try AtomicFile.write(Data(svg.utf8), to: URL(fileURLWithPath: out))
+            written = try FigureOutput(out).write(svg: svg, pngBeside: true)
         } catch {
             throw CLIError(error)
         }
-        print("wrote \(out)")
-        let png = out.hasSuffix(".svg") ? String(out.dropLast(4)) + ".png" : out + ".png"
-        if let written = LearningCurvePlot.convertToPNG(svgPath: out, pngPath: png) {
-            print("wrote \(written)")
-        }
+        for path in written { print("wrote \(path)") }
     }
 }

@@ -28,9 +28,7 @@ struct Raster: ParsableCommand {
 
     func validate() throws {
         guard steps >= 1 else { throw ValidationError("--steps must be at least 1 (got \(steps))") }
-        guard out.hasSuffix(".svg") || out.hasSuffix(".png") else {
-            throw ValidationError("--out must end in .svg or .png (got \(out))")
-        }
+        _ = try FigureOutput(out)
     }
 
     func run() throws {
@@ -41,15 +39,7 @@ struct Raster: ParsableCommand {
                 try AtomicFile.write(try JSONCoding.encoder().encode(trace), to: URL(fileURLWithPath: json))
             }
             let svg = RasterPlot.svg(trace)
-            if out.hasSuffix(".svg") {
-                try AtomicFile.write(Data(svg.utf8), to: URL(fileURLWithPath: out))
-            } else {
-                let svgPath = out.dropLast(4) + ".svg"
-                try AtomicFile.write(Data(svg.utf8), to: URL(fileURLWithPath: String(svgPath)))
-                guard LearningCurvePlot.convertToPNG(svgPath: String(svgPath), pngPath: out) != nil else {
-                    throw CLIError(message: "could not convert \(svgPath) to PNG: rsvg-convert was not found or failed (install librsvg2-bin; the SVG is written)")
-                }
-            }
+            _ = try FigureOutput(out).write(svg: svg, pngBeside: false)
             let spikes = trace.spikes.reduce(0) { $0 + $1.reduce(0) { $0 + $1.count } }
             print("wrote \(out) (\(trace.task), \(trace.steps) steps, \(spikes) spikes\(json.map { "; trace \($0)" } ?? ""))")
         } catch let error as ValidationError {

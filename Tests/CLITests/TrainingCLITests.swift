@@ -48,6 +48,24 @@ final class TrainingCLITests: ScratchDirectoryTestCase {
         XCTAssertEqual(plot.status, 0, plot.stderr)
         let text = try String(contentsOfFile: svg, encoding: .utf8)
         XCTAssertTrue(text.hasPrefix("<svg") && text.contains("2 seeds"))
+
+        // `--out FILE.png` writes a PNG there (and the SVG beside it), or says why it cannot;
+        // it never writes SVG text into a file named .png.
+        let png = root.appendingPathComponent("figure.png").path
+        let plotPNG = try SATRProcess.run(["plot", dir, "--out", png])
+        XCTAssertTrue(FileManager.default.fileExists(atPath: root.appendingPathComponent("figure.svg").path))
+        if plotPNG.status == 0 {
+            let magic = try Data(contentsOf: URL(fileURLWithPath: png)).prefix(4)
+            XCTAssertEqual(Array(magic), [0x89, 0x50, 0x4E, 0x47], "a PNG file")
+        } else {
+            XCTAssertTrue(plotPNG.stderr.contains("rsvg-convert"), plotPNG.stderr)
+            XCTAssertFalse(FileManager.default.fileExists(atPath: png))
+        }
+        let jpg = root.appendingPathComponent("figure.jpg").path
+        let plotJPG = try SATRProcess.run(["plot", dir, "--out", jpg])
+        XCTAssertNotEqual(plotJPG.status, 0)
+        XCTAssertTrue(plotJPG.stderr.contains(".svg or .png"), plotJPG.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: jpg))
     }
 
     func testBadFlagsFailWithClearMessages() throws {
