@@ -1,7 +1,7 @@
 import CKernels
 
 /// The sizes and the weight layout of the dense-weight baseline network (docs/NETWORK.md, "The
-/// dense-weight baseline network").
+/// DenseSNN baseline").
 ///
 /// With D = `observationSize`, A = `actionSize`, N = `neurons`, one member's real-valued weights
 /// are `parameterCount` = D*N + N*N + N*A Float32 values in one flat array:

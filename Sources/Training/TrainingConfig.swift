@@ -97,8 +97,8 @@ public struct TrainingConfig: Sendable, Equatable {
     /// earlier), read as environment options of both training and evaluation.
     static let legacyEnvironmentKeys = ["reset_noise_scale", "terminate_when_unhealthy"]
 
-    /// Options that were measured on and off, lost, and were removed (docs/RESULTS.md, "What was
-    /// kept and what was removed"), with the value that meant "off" (nil: any value, for a
+    /// Options that were measured on and off, lost, and were removed (docs/RESULTS.md, "At a
+    /// glance"), with the value that meant "off" (nil: any value, for a
     /// setting that did nothing without its partner) and the verdict. Every `config.json` written
     /// while they existed records them switched off, so such configs and checkpoints still load
     /// and resume; a config that switches one on is refused with the verdict and the last commit
