@@ -118,7 +118,8 @@ public enum LearningCurvePlot {
                        color: palette[i % palette.count],
                        runs: g.curves.map { ($0[keyPath: panel.1], $0.returns) })
             }
-            out += drawPanel(series, frame: (x: 20 + Double(p) * width / 2, y: 40, w: width / 2 - 40, h: 350),
+            // 40 px right of each panel: room for half of its last x tick label (e.g. "25m00s").
+            out += drawPanel(series, frame: (x: 20 + Double(p) * width / 2, y: 40, w: width / 2 - 60, h: 350),
                              xLabel: panel.0, yLabel: quantity, formatX: panel.2)
         }
         // Legend: one line per configuration, in two columns.
