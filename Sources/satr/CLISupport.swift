@@ -52,7 +52,6 @@ final class ProgressLine {
     }
 }
 
-/// Writing learning-curve plots (SVG, and PNG when `rsvg-convert` is available).
 /// Where a figure command writes: `--out FILE.svg` or `--out FILE.png`.
 ///
 /// `FILE.svg` writes the SVG (and, when `pngBeside` is set, `FILE.png` beside it if
@@ -85,22 +84,15 @@ struct FigureOutput {
     }
 }
 
+/// Writing learning-curve plots (SVG, and PNG when `rsvg-convert` is available).
 enum PlotOutput {
     /// Renders the runs in `runs` to `svgPath` (and a PNG beside it when possible). Returns a
     /// description of the written files, or nil when nothing could be written.
     static func write(runs: [String], svgPath: String, title: String? = nil) -> String? {
-        guard let curves = try? runs.map(RunCurve.load(labelled:)) else { return nil }
-        let svg = LearningCurvePlot.svg(curves, title: title)
-        do {
-            try AtomicFile.write(Data(svg.utf8), to: URL(fileURLWithPath: svgPath))
-        } catch {
-            return nil
-        }
-        let pngPath = svgPath.hasSuffix(".svg") ? String(svgPath.dropLast(4)) + ".png" : svgPath + ".png"
-        if let png = LearningCurvePlot.convertToPNG(svgPath: svgPath, pngPath: pngPath) {
-            return "\(svgPath) (and \(png))"
-        }
-        return svgPath
+        guard let curves = try? runs.map(RunCurve.load(labelled:)),
+              let written = try? FigureOutput(svgPath).write(svg: LearningCurvePlot.svg(curves, title: title), pngBeside: true)
+        else { return nil }
+        return written.count > 1 ? "\(written[0]) (and \(written[1]))" : written[0]
     }
 }
 
