@@ -2,7 +2,7 @@
 """Run settings x seeds of `satr train` under a fixed env-step budget, resumably.
 
 Usage:
-    python3 scripts/sweep.py SWEEP.json [--satr PATH] [--parallel K] [--env-steps N] [--summary-only]
+    python3 scripts/sweep.py SWEEP.json [--satr PATH] [--parallel K] [--env-steps N] [--summary-only] [--dry-run]
 
 SWEEP.json (see scripts/sweeps/ for the ones docs/RESULTS.md reports):
     {
@@ -14,6 +14,11 @@ SWEEP.json (see scripts/sweeps/ for the ones docs/RESULTS.md reports):
       "common": ["--env", "Hopper-v5", "--population", "256"],
       "settings": {"satr": ["--algo", "satr"], "ec": ["--algo", "ec"]}
     }
+
+A file may start from another: {"base": "hopper.json", "seeds": [3, 4], "out": "runs/hopper-check"}
+takes every key of hopper.json (a path relative to this file; bases may chain) and replaces the
+ones it names, so a re-check on more seeds or a variant with other settings states only what
+differs. --dry-run prints the resolved file and the commands a sweep would start, and runs nothing.
 
 A run that already finished its budget is skipped; one with a checkpoint is resumed
 (`satr train --resume DIR --max-env-steps N`), so the sweep continues after an interruption where
@@ -32,6 +37,25 @@ import statistics
 import subprocess
 import sys
 import time
+
+
+def load_sweep(path, chain=()):
+    """The sweep file at `path` with its "base" files' keys merged in (its own keys win)."""
+    path = os.path.abspath(path)
+    if path in chain:
+        raise ValueError(f"the 'base' chain comes back to {path}")
+    with open(path) as f:
+        spec = json.load(f)
+    if not isinstance(spec, dict):
+        raise ValueError(f"{path} is not a JSON object")
+    base = spec.pop("base", None)
+    if base is None:
+        return spec
+    if not isinstance(base, str):
+        raise ValueError(f"'base' in {path} must be a file path")
+    resolved = load_sweep(os.path.join(os.path.dirname(path), base), chain + (path,))
+    resolved.update(spec)
+    return resolved
 
 
 def load_rows(path):
@@ -177,10 +201,11 @@ def main():
     parser.add_argument("--no-plot", action="store_true")
     parser.add_argument("--fresh-episodes", type=int, default=10,
                         help="evaluate each run's policy_best.json on this many fresh episodes (seed 1000) in the summary; 0 = skip")
+    parser.add_argument("--dry-run", action="store_true",
+                        help="print the resolved sweep file and the commands of the runs not yet done; run nothing")
     a = parser.parse_args()
     try:
-        with open(a.sweep) as f:
-            sweep = json.load(f)
+        sweep = load_sweep(a.sweep)
         for key in ("out", "env_steps", "seeds", "settings"):
             if key not in sweep:
                 raise ValueError(f"missing key '{key}'")
@@ -188,6 +213,14 @@ def main():
         sys.exit(f"sweep.py: cannot read {a.sweep}: {e}")
     if a.env_steps:
         sweep["env_steps"] = a.env_steps
+    if a.dry_run:
+        print(json.dumps(sweep, indent=2))
+        for seed in sweep["seeds"]:
+            for name in sweep["settings"]:
+                directory = os.path.join(sweep["out"], f"{name}-s{seed}")
+                if run_state(directory, sweep["env_steps"]) != "done":
+                    print(" ".join(command(a.satr, sweep, name, seed, directory)))
+        return
     if not os.path.exists(a.satr):
         sys.exit(f"sweep.py: no satr binary at {a.satr}; build it (swift build -c release --product satr) or pass --satr PATH")
     os.makedirs(sweep["out"], exist_ok=True)

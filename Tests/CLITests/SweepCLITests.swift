@@ -9,6 +9,13 @@ final class SweepCLITests: ScratchDirectoryTestCase {
         URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
     }
 
+    /// Writes `spec` to `name` in the scratch directory and returns its URL.
+    func write(_ spec: [String: Any], to name: String) throws -> URL {
+        let file = root.appendingPathComponent(name)
+        try JSONSerialization.data(withJSONObject: spec).write(to: file)
+        return file
+    }
+
     func sweep(budget: Int) throws -> (status: Int32, output: String) {
         let spec: [String: Any] = [
             "out": root.appendingPathComponent("out").path, "env_steps": budget, "seeds": [0, 1], "parallel": 2,
@@ -16,12 +23,14 @@ final class SweepCLITests: ScratchDirectoryTestCase {
             "common": ["--env", "InvertedPendulum-v5", "--population", "8", "--neurons", "64", "--eval-every", "1", "--eval-episodes", "1"],
             "settings": ["satr": ["--algo", "satr"], "ec": ["--algo", "ec"]],
         ]
-        let file = root.appendingPathComponent("sweep.json")
-        try JSONSerialization.data(withJSONObject: spec).write(to: file)
+        return try runScript([try write(spec, to: "sweep.json").path, "--no-plot", "--fresh-episodes", "2"])
+    }
+
+    func runScript(_ arguments: [String]) throws -> (status: Int32, output: String) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", repository.appendingPathComponent("scripts/sweep.py").path, file.path,
-                             "--satr", SATRProcess.productsDirectory.appendingPathComponent("satr").path, "--no-plot", "--fresh-episodes", "2"]
+        process.arguments = ["python3", repository.appendingPathComponent("scripts/sweep.py").path]
+            + arguments + ["--satr", SATRProcess.productsDirectory.appendingPathComponent("satr").path]
         let pipe = Pipe()
         process.standardOutput = pipe
         process.standardError = pipe
@@ -59,5 +68,31 @@ final class SweepCLITests: ScratchDirectoryTestCase {
             }
         }
         XCTAssertEqual(try deterministic(root.appendingPathComponent("out/ec-s1").path), try deterministic(direct))
+    }
+
+    /// A file with "base" takes the base file's keys and replaces those it names; a loop of bases
+    /// is refused with a message, and --dry-run starts nothing.
+    func testSweepFileInheritsFromItsBase() throws {
+        _ = try write(["out": root.appendingPathComponent("base-out").path, "env_steps": 100, "seeds": [0, 1],
+                       "common": ["--env", "InvertedPendulum-v5", "--neurons", "64"],
+                       "settings": ["satr": ["--algo", "satr"]]], to: "base.json")
+        let derived = try write(["base": "base.json", "out": root.appendingPathComponent("check").path, "seeds": [3]],
+                                to: "check.json")
+        let dry = try runScript([derived.path, "--dry-run"])
+        XCTAssertEqual(dry.status, 0, dry.output)
+        let commands = dry.output.split(separator: "\n").filter { $0.contains(" train ") }
+        XCTAssertEqual(commands.count, 1, dry.output)
+        let command = String(commands.first ?? "")
+        for part in ["--env InvertedPendulum-v5 --neurons 64 --algo satr", "--seed 3 --max-env-steps 100", "check/satr-s3"] {
+            XCTAssertTrue(command.contains(part), "\(part) missing from \(command)")
+        }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: root.appendingPathComponent("check/satr-s3").path),
+                       "a dry run starts no run")
+
+        _ = try write(["base": "loop-b.json", "seeds": [0]], to: "loop-a.json")
+        _ = try write(["base": "loop-a.json"], to: "loop-b.json")
+        let loop = try runScript([root.appendingPathComponent("loop-a.json").path, "--dry-run"])
+        XCTAssertNotEqual(loop.status, 0)
+        XCTAssertTrue(loop.output.contains("comes back"), loop.output)
     }
 }
