@@ -186,9 +186,11 @@ public final class GenerationLoop<Strategy: TrainableStrategy> {
 
     /// Evaluates the deterministic network (bits with rho > 0.5, or the ES mean) over `episodes`
     /// episodes with their own seeds (`RolloutSource.fixed`), with the current normalizer (a
-    /// collective with a distributor).
-    public func evaluateDeterministic(generation g: Int, episodes: Int) throws -> EvaluationSummary {
-        let request = Request(generation: g, members: Array(0..<episodes),
+    /// collective with a distributor): episodes `firstEpisode ..< firstEpisode + episodes` of
+    /// generation `g`'s evaluation seeds, so a later call with `firstEpisode` = the earlier call's
+    /// `episodes` continues it with new episodes.
+    public func evaluateDeterministic(generation g: Int, episodes: Int, firstEpisode: Int = 0) throws -> EvaluationSummary {
+        let request = Request(generation: g, members: Array(firstEpisode..<(firstEpisode + episodes)),
                               population: .fixed(genome: strategy.mostLikely(), seed: seed), normalization: normalizer.frozen())
         let outcomes = try distributor?.evaluateAll(request, local: evaluator, purpose: .deterministic)
             ?? evaluator.evaluate(request)

@@ -51,14 +51,18 @@ public struct GenerationRecord: Sendable, Equatable {
     public var trainingPopulation: Int? = nil
     /// The scheduled evaluation of the deterministic network at this generation, if one ran.
     public var evaluation: EvaluationSummary?
+    /// The same generation's evaluation over the scheduled and the confirming episodes, when it
+    /// beat the best and `best_confirm_episodes` > 0.
+    public var confirmation: EvaluationSummary? = nil
     /// The optimizer's diagnostics, in its order.
     public var diagnostics: Diagnostics
     public var timing: GenerationTiming
 
     /// The metrics line: `generation`, `env_steps`, `episodes`, `fitness_mean`, `fitness_std`,
     /// `fitness_min`, `fitness_max`, `nonfinite_members`,
-    /// `train_population` (with a population schedule), the `eval_*` fields when evaluated, one
-    /// `opt_<snake_case name>` per diagnostic, then `wall_s`, `wall_steps_per_s`,
+    /// `train_population` (with a population schedule), the `eval_*` fields when evaluated,
+    /// `confirm_return_mean`, `confirm_return_min`, `confirm_length_mean`, `confirm_episodes` when
+    /// a new best was confirmed, one `opt_<snake_case name>` per diagnostic, then `wall_s`, `wall_steps_per_s`,
     /// `wall_rollouts_s` (when timed), `wall_update_s`, `wall_eval_s` (when evaluated).
     public var metricsRecord: MetricsRecord {
         var record = MetricsRecord()
@@ -72,6 +76,12 @@ public struct GenerationRecord: Sendable, Equatable {
         record.append("nonfinite_members", fitness.nonfiniteMembers)
         if let trainingPopulation { record.append("train_population", trainingPopulation) }
         if let evaluation { evaluation.appendReturns(to: &record) }
+        if let confirmation {
+            record.append("confirm_return_mean", confirmation.mean)
+            record.append("confirm_return_min", confirmation.minimum)
+            record.append("confirm_length_mean", confirmation.meanLength)
+            record.append("confirm_episodes", confirmation.returns.count)
+        }
         for entry in diagnostics.entries {
             record.append("opt_" + snakeCase(entry.name), .double(entry.value))
         }

@@ -44,6 +44,14 @@ public struct TrainingConfig: Sendable, Equatable {
     public var evalEvery: Int = 5
     /// Episodes per evaluation of the deterministic network.
     public var evalEpisodes: Int = 5
+    /// Episodes that confirm a new best (0 = none). With K > 0, a scheduled evaluation whose mean
+    /// over its `evalEpisodes` episodes beats the best so far runs K more episodes (episodes
+    /// `evalEpisodes ..< evalEpisodes + K` of the same generation's evaluation seeds), and it
+    /// becomes `policy_best.json` only if its mean over all `evalEpisodes + K` episodes beats the
+    /// best's (which is itself a mean over that many). A policy that is fast on a lucky handful
+    /// of episodes but falls on some starts is then not kept. Training does not depend on it:
+    /// the generations, their metrics and `policy.json` are the same for every K.
+    public var bestConfirmEpisodes: Int = 0
     /// Write a checkpoint every K generations (and after the last one).
     public var checkpointEvery: Int = 10
     // Performance only (not part of the run's identity)
@@ -85,6 +93,7 @@ public struct TrainingConfig: Sendable, Equatable {
         case env, neurons, algo, population, seed, generations
         case maxEnvSteps = "max_env_steps", maxWallSeconds = "max_wall_seconds"
         case evalEvery = "eval_every", evalEpisodes = "eval_episodes", checkpointEvery = "checkpoint_every"
+        case bestConfirmEpisodes = "best_confirm_episodes"
         case threads, envOptions = "env_options", evalEnvOptions = "eval_env_options"
         case populationStart = "population_start", populationGrowthSteps = "population_growth_steps"
         case frozenRecurrent = "frozen_recurrent"
@@ -132,6 +141,8 @@ public struct TrainingConfig: Sendable, Equatable {
         }
         try check(evalEvery >= 0, "eval_every", "must be >= 0 (got \(evalEvery))")
         try check(evalEpisodes >= 1, "eval_episodes", "must be at least 1 (got \(evalEpisodes))")
+        try check(bestConfirmEpisodes >= 0 && bestConfirmEpisodes <= 10_000, "best_confirm_episodes",
+                  "must be in 0...10000 (0 = no confirmation; got \(bestConfirmEpisodes))")
         try check(checkpointEvery >= 1, "checkpoint_every", "must be at least 1 (got \(checkpointEvery))")
         if let populationStart {
             let largest = 1 << 20
@@ -307,6 +318,7 @@ extension TrainingConfig: Codable {
         maxWallSeconds = c.maxWallSeconds
         evalEvery = c.evalEvery
         evalEpisodes = c.evalEpisodes
+        bestConfirmEpisodes = c.bestConfirmEpisodes
         checkpointEvery = c.checkpointEvery
         threads = c.threads
         envOptions = c.envOptions
@@ -329,6 +341,7 @@ extension TrainingConfig: Codable {
         var maxWallSeconds: Double?
         var evalEvery: Int
         var evalEpisodes: Int
+        var bestConfirmEpisodes: Int
         var checkpointEvery: Int
         var threads: Int
         var envOptions: EnvironmentOptions
@@ -351,6 +364,7 @@ extension TrainingConfig: Codable {
         try c.encode(maxWallSeconds, forKey: .maxWallSeconds)
         try c.encode(evalEvery, forKey: .evalEvery)
         try c.encode(evalEpisodes, forKey: .evalEpisodes)
+        try c.encode(bestConfirmEpisodes, forKey: .bestConfirmEpisodes)
         try c.encode(checkpointEvery, forKey: .checkpointEvery)
         try c.encode(threads, forKey: .threads)
         try c.encode(envOptions, forKey: .envOptions)

@@ -96,11 +96,15 @@ struct TrainingBudget: Sendable {
 /// evaluations count, so that a resumed run keeps the same best as an uninterrupted one.
 public struct EvaluationSchedule: Sendable {
     public let every: Int
+    /// Episodes that confirm a candidate best (`TrainingConfig.bestConfirmEpisodes`; 0 = none).
+    public let confirmEpisodes: Int
     public private(set) var last: EvaluationSummary?
+    /// The best evaluation: with confirmation, over the scheduled episodes and the confirming ones.
     public private(set) var best: EvaluationSummary?
 
-    public init(every: Int, last: EvaluationSummary? = nil, best: EvaluationSummary? = nil) {
+    public init(every: Int, confirmEpisodes: Int = 0, last: EvaluationSummary? = nil, best: EvaluationSummary? = nil) {
         self.every = every
+        self.confirmEpisodes = confirmEpisodes
         self.last = last
         self.best = best
     }
@@ -108,11 +112,24 @@ public struct EvaluationSchedule: Sendable {
     /// Whether an evaluation is due once `generation` generations are complete.
     public func isDue(afterGeneration generation: Int) -> Bool { every > 0 && generation % every == 0 }
 
-    /// Records a scheduled evaluation; true when it is the new best.
-    public mutating func record(_ evaluation: EvaluationSummary) -> Bool {
+    /// Whether `evaluation`'s mean beats the best's (any finite mean when there is none yet).
+    public func beatsBest(_ evaluation: EvaluationSummary) -> Bool {
+        best.map { evaluation.mean > $0.mean } ?? evaluation.mean.isFinite
+    }
+
+    /// Whether `evaluation` (a scheduled one) needs confirming episodes before it may become the best.
+    public func needsConfirmation(_ evaluation: EvaluationSummary) -> Bool {
+        confirmEpisodes > 0 && beatsBest(evaluation)
+    }
+
+    /// Records a scheduled evaluation and, when one ran, its confirmation (the same generation's
+    /// evaluation over the scheduled and the confirming episodes); true when it is the new best:
+    /// the confirmation's mean (or the evaluation's, without one) beats the best's.
+    public mutating func record(_ evaluation: EvaluationSummary, confirmation: EvaluationSummary? = nil) -> Bool {
         last = evaluation
-        guard best.map({ evaluation.mean > $0.mean }) ?? evaluation.mean.isFinite else { return false }
-        best = evaluation
+        let candidate = confirmation ?? evaluation
+        guard beatsBest(candidate) else { return false }
+        best = candidate
         return true
     }
 }
@@ -150,7 +167,8 @@ public final class TrainingRun<Strategy: TrainableStrategy> {
         self.shape = shape
         directoryURL = directory
         self.directory = distributor?.isPrimary ?? true ? RunDirectory(url: directory) : nil
-        schedule = EvaluationSchedule(every: config.evalEvery, last: checkpoint?.lastEvaluation, best: checkpoint?.bestEvaluation)
+        schedule = EvaluationSchedule(every: config.evalEvery, confirmEpisodes: config.bestConfirmEpisodes,
+                                      last: checkpoint?.lastEvaluation, best: checkpoint?.bestEvaluation)
         budget = TrainingBudget(
             generations: config.generations, maxEnvSteps: config.maxEnvSteps, maxWallSeconds: config.maxWallSeconds,
             startGeneration: strategy.generation, startSteps: checkpoint?.envSteps ?? 0, wallOffset: checkpoint?.wallSeconds ?? 0)
@@ -195,11 +213,18 @@ public final class TrainingRun<Strategy: TrainableStrategy> {
     func record(_ step: GenerationStep) throws -> GenerationRecord {
         let g = step.generation
         var evaluation: EvaluationSummary? = nil
+        var confirmation: EvaluationSummary? = nil
         var evaluationSeconds: Double? = nil
         if (directory != nil || loop.distributor != nil) && schedule.isDue(afterGeneration: g) {
             let start = DispatchTime.now().uptimeNanoseconds
             let result = try loop.evaluateDeterministic(generation: g, episodes: config.evalEpisodes)
-            if schedule.record(result) { try directory?.write(policy: policy(evaluation: result), best: true) }
+            if schedule.needsConfirmation(result) {
+                let more = try loop.evaluateDeterministic(generation: g, episodes: schedule.confirmEpisodes, firstEpisode: result.returns.count)
+                confirmation = EvaluationSummary(generation: g, returns: result.returns + more.returns, lengths: result.lengths + more.lengths)
+            }
+            if schedule.record(result, confirmation: confirmation) {
+                try directory?.write(policy: policy(evaluation: confirmation ?? result), best: true)
+            }
             evaluation = result
             evaluationSeconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         }
@@ -207,7 +232,7 @@ public final class TrainingRun<Strategy: TrainableStrategy> {
         let elapsed = wall - budget.wallOffset
         let record = GenerationRecord(
             generation: g, envSteps: step.envSteps, episodes: step.episodes, fitness: step.fitness,
-            trainingPopulation: step.population, evaluation: evaluation, diagnostics: step.diagnostics,
+            trainingPopulation: step.population, evaluation: evaluation, confirmation: confirmation, diagnostics: step.diagnostics,
             timing: GenerationTiming(
                 totalSeconds: wall, stepsPerSecond: elapsed > 0 ? Double(step.envSteps - budget.startSteps) / elapsed : 0,
                 rolloutSeconds: step.rolloutSeconds, updateSeconds: step.updateSeconds, evaluationSeconds: evaluationSeconds))

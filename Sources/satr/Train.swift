@@ -57,6 +57,10 @@ struct Train: ParsableCommand {
     var evalEvery: Int?
     @Option(help: "Episodes per evaluation. Default \(TrainingConfig().evalEpisodes).")
     var evalEpisodes: Int?
+    @Option(help: ArgumentHelp(
+        "Episodes that confirm a new best policy (default \(TrainingConfig().bestConfirmEpisodes): none).",
+        discussion: "A scheduled evaluation that beats the best so far runs K more episodes and is kept as policy_best.json only if its mean over all of them beats the best's. Training does not depend on it."))
+    var bestConfirmEpisodes: Int?
     @Option(help: "Write a checkpoint every K generations (and at the end). Default \(TrainingConfig().checkpointEvery).")
     var checkpointEvery: Int?
     @Option(name: .customLong("env-option"), help: ArgumentHelp(
@@ -103,6 +107,7 @@ struct Train: ParsableCommand {
             p["neurons"] = neurons.map { .int(Int64($0)) }
             p["eval_every"] = evalEvery.map { .int(Int64($0)) }
             p["eval_episodes"] = evalEpisodes.map { .int(Int64($0)) }
+            p["best_confirm_episodes"] = bestConfirmEpisodes.map { .int(Int64($0)) }
             p["checkpoint_every"] = checkpointEvery.map { .int(Int64($0)) }
             p["population_start"] = populationStart.map { .int(Int64($0)) }
             p["population_growth_steps"] = populationGrowthSteps.map { .int(Int64($0)) }
@@ -171,7 +176,10 @@ struct Train: ParsableCommand {
         Policy:  \(result.policyPath.path)
         """)
         if let best = result.bestEvaluation, let path = result.bestPolicyPath {
-            print("Best:    \(path.path) (eval return \(format(best.mean)) +- \(format(best.standardDeviation)) at generation \(best.generation), the highest of the scheduled evaluations)")
+            let rule = best.returns.count > e.returns.count
+                ? "the highest over \(best.returns.count) episodes of the scheduled evaluations it confirmed"
+                : "the highest of the scheduled evaluations"
+            print("Best:    \(path.path) (eval return \(format(best.mean)) +- \(format(best.standardDeviation)) at generation \(best.generation), \(rule))")
         }
         print("Metrics: \(result.metricsPath.path)")
         if let plot { print("Plot:    \(plot)") }

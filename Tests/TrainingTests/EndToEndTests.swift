@@ -252,6 +252,52 @@ final class EndToEndTrainingTests: XCTestCase {
         }
     }
 
+    /// Confirming a new best on more episodes changes which policy becomes `policy_best.json`
+    /// and nothing else: the metrics (the `confirm_*` fields aside), the checkpoint's search state
+    /// and `policy.json` equal those of a run without it. The best is the confirmed evaluation
+    /// (the scheduled episodes first, then the confirming ones), and a resumed run ends
+    /// bit-identical, best included.
+    func testBestConfirmationChangesOnlyTheChoiceOfTheBestPolicy() throws {
+        func config(_ generations: Int, confirm: Int) -> TrainingConfig {
+            var c = Self.tinyConfig(generations: generations, threads: 2)
+            c.evalEvery = 1
+            c.bestConfirmEpisodes = confirm
+            return c
+        }
+        let plain = root.appendingPathComponent("plain"), confirmed = root.appendingPathComponent("confirmed")
+        _ = try Trainer.train(config: config(6, confirm: 0), directory: plain)
+        try assertResumeIsBitIdentical({ config($0, confirm: 3) }, stoppedAt: 3, total: 6, uninterrupted: confirmed,
+                                       resumed: root.appendingPathComponent("confirmed-resumed"))
+        XCTAssertEqual(try Data(contentsOf: root.appendingPathComponent("confirmed-resumed/\(RunFiles.bestPolicy)")),
+                       try Data(contentsOf: confirmed.appendingPathComponent(RunFiles.bestPolicy)), "best policy after resume")
+
+        func rows(_ dir: URL) throws -> [[String: Any]] {
+            try MetricsFile.deterministicLines(dir.appendingPathComponent(RunFiles.metrics)).map {
+                try XCTUnwrap(JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])
+            }
+        }
+        let plainRows = try rows(plain), confirmedRows = try rows(confirmed)
+        XCTAssertEqual(plainRows.map { NSDictionary(dictionary: $0) },
+                       confirmedRows.map { NSDictionary(dictionary: $0.filter { !$0.key.hasPrefix("confirm_") }) })
+        XCTAssertFalse(plainRows.contains { $0.keys.contains { $0.hasPrefix("confirm_") } })
+        XCTAssertEqual(try decodedCheckpoint(plain).optimizer, try decodedCheckpoint(confirmed).optimizer)
+        XCTAssertEqual(try Data(contentsOf: plain.appendingPathComponent(RunFiles.policy)),
+                       try Data(contentsOf: confirmed.appendingPathComponent(RunFiles.policy)))
+
+        // The first evaluation is always confirmed (there is no best yet); every confirmation
+        // covers 2 + 3 episodes, and the best is one of them.
+        let confirmations = confirmedRows.filter { $0["confirm_episodes"] != nil }
+        XCTAssertEqual(confirmations.first?["generation"] as? Int, 1)
+        XCTAssertTrue(confirmations.allSatisfy { $0["confirm_episodes"] as? Int == 5 })
+        let best = try XCTUnwrap(try decodedCheckpoint(confirmed).bestEvaluation)
+        XCTAssertEqual(best.returns.count, 5)
+        let row = try XCTUnwrap(confirmedRows.first { $0["generation"] as? Int == best.generation })
+        XCTAssertEqual(row["confirm_return_mean"] as? Double, best.mean)
+        let scheduled = EvaluationSummary(generation: best.generation, returns: Array(best.returns.prefix(2)), lengths: Array(best.lengths.prefix(2)))
+        XCTAssertEqual(row["eval_return_mean"] as? Double, scheduled.mean, "the scheduled episodes come first")
+        XCTAssertEqual(try PolicyFile.load(path: confirmed.appendingPathComponent(RunFiles.bestPolicy).path).training.evalReturnMean, best.mean)
+    }
+
     func testESAndECRunAndResume() throws {
         for algo in [Algorithm.ec, .es] {
             var config = Self.tinyConfig(generations: 2, threads: 2)

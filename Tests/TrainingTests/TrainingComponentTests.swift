@@ -339,6 +339,32 @@ final class TrainingComponentTests: XCTestCase {
         XCTAssertEqual(c.populationSchedule?.pairs, true, "ES always samples pairs")
     }
 
+    /// A scheduled evaluation that beats the best on its own episodes but not once confirmed is
+    /// not kept; without confirmation the schedule keeps the highest scheduled mean.
+    func testEvaluationScheduleKeepsOnlyConfirmedBests() {
+        func summary(_ generation: Int, _ returns: [Double]) -> EvaluationSummary {
+            EvaluationSummary(generation: generation, returns: returns, lengths: returns.map { _ in 1000 })
+        }
+        var schedule = EvaluationSchedule(every: 5, confirmEpisodes: 2)
+        let first = summary(5, [100, 100])
+        XCTAssertTrue(schedule.needsConfirmation(first))
+        XCTAssertTrue(schedule.record(first, confirmation: summary(5, [100, 100, 100, 100])))
+        let lucky = summary(10, [150, 150])
+        XCTAssertTrue(schedule.needsConfirmation(lucky))
+        XCTAssertFalse(schedule.record(lucky, confirmation: summary(10, [150, 150, 0, 0])), "75 < 100 once confirmed")
+        XCTAssertEqual(schedule.best?.generation, 5)
+        XCTAssertEqual(schedule.last, lucky)
+        XCTAssertFalse(schedule.needsConfirmation(summary(15, [90, 90])), "below the best: nothing to confirm")
+        XCTAssertTrue(schedule.record(summary(20, [120, 120]), confirmation: summary(20, [120, 120, 110, 110])))
+        XCTAssertEqual(schedule.best?.returns.count, 4)
+
+        var plain = EvaluationSchedule(every: 5)
+        XCTAssertFalse(plain.needsConfirmation(first))
+        XCTAssertTrue(plain.record(first))
+        XCTAssertTrue(plain.record(lucky))
+        XCTAssertEqual(plain.best, lucky)
+    }
+
     func testConfigValidationNamesTheField() throws {
         var c = TrainingConfig()
         c.neurons = 100
@@ -366,6 +392,9 @@ final class TrainingComponentTests: XCTestCase {
         }
         XCTAssertThrowsError(try TrainingConfig.resolve(layers: [["population_growth_steps": .int(0)]]).validate()) {
             XCTAssertTrue("\($0)".contains("population_growth_steps"), "\($0)")
+        }
+        XCTAssertThrowsError(try TrainingConfig.resolve(layers: [["best_confirm_episodes": .int(-1)]]).validate()) {
+            XCTAssertTrue("\($0)".contains("best_confirm_episodes"), "\($0)")
         }
         c = TrainingConfig()
         c.populationStart = 63
