@@ -177,7 +177,7 @@ struct Train: ParsableCommand {
         """)
         if let best = result.bestEvaluation, let path = result.bestPolicyPath {
             let rule = best.returns.count > e.returns.count
-                ? "the highest over \(best.returns.count) episodes of the scheduled evaluations it confirmed"
+                ? "the highest mean over \(e.returns.count) scheduled + \(best.returns.count - e.returns.count) confirming episodes"
                 : "the highest of the scheduled evaluations"
             print("Best:    \(path.path) (eval return \(format(best.mean)) +- \(format(best.standardDeviation)) at generation \(best.generation), \(rule))")
         }
