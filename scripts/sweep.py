@@ -84,6 +84,16 @@ def run_state(directory, budget):
     return "resume"
 
 
+def run_directory(sweep, name, seed):
+    return os.path.join(sweep["out"], f"{name}-s{seed}")
+
+
+def planned_runs(sweep):
+    """(setting, seed, run directory) of every run, seed-major: every setting's seed 0 first, so a
+    partial sweep compares settings fairly."""
+    return [(name, seed, run_directory(sweep, name, seed)) for seed in sweep["seeds"] for name in sweep["settings"]]
+
+
 def command(satr, sweep, name, seed, directory):
     budget = str(sweep["env_steps"])
     if run_state(directory, sweep["env_steps"]) == "resume":
@@ -142,7 +152,7 @@ def summarize(sweep, satr, plot=True, fresh_episodes=0):
     thresholds = sweep.get("thresholds", [])
     per_setting = {}
     for name in sweep["settings"]:
-        runs = [summarize_run(os.path.join(out_dir, f"{name}-s{seed}"), thresholds, sweep["env_steps"]) for seed in sweep["seeds"]]
+        runs = [summarize_run(run_directory(sweep, name, seed), thresholds, sweep["env_steps"]) for seed in sweep["seeds"]]
         runs = [r for r in runs if r["env_steps"] > 0]
         for r in runs:
             # policy_best.json of a run longer than the budget may come from beyond it: not used.
@@ -215,24 +225,20 @@ def main():
         sweep["env_steps"] = a.env_steps
     if a.dry_run:
         print(json.dumps(sweep, indent=2))
-        for seed in sweep["seeds"]:
-            for name in sweep["settings"]:
-                directory = os.path.join(sweep["out"], f"{name}-s{seed}")
-                if run_state(directory, sweep["env_steps"]) != "done":
-                    print(" ".join(command(a.satr, sweep, name, seed, directory)))
+        for name, seed, directory in planned_runs(sweep):
+            if run_state(directory, sweep["env_steps"]) != "done":
+                print(" ".join(command(a.satr, sweep, name, seed, directory)))
         return
     if not os.path.exists(a.satr):
         sys.exit(f"sweep.py: no satr binary at {a.satr}; build it (swift build -c release --product satr) or pass --satr PATH")
     os.makedirs(sweep["out"], exist_ok=True)
     if not a.summary_only:
         parallel = a.parallel or sweep.get("parallel", 1)
-        # Seed-major: every setting's seed 0 first, so a partial sweep compares settings fairly.
-        queue = [(n, s) for s in sweep["seeds"] for n in sweep["settings"]]
+        queue = planned_runs(sweep)
         running = []
         while queue or running:
             while queue and len(running) < parallel:
-                name, seed = queue.pop(0)
-                directory = os.path.join(sweep["out"], f"{name}-s{seed}")
+                name, seed, directory = queue.pop(0)
                 if run_state(directory, sweep["env_steps"]) == "done":
                     continue
                 cmd = command(a.satr, sweep, name, seed, directory)
