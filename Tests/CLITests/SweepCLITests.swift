@@ -27,10 +27,14 @@ final class SweepCLITests: ScratchDirectoryTestCase {
     }
 
     func runScript(_ arguments: [String]) throws -> (status: Int32, output: String) {
+        try python("sweep.py", arguments + ["--satr", SATRProcess.productsDirectory.appendingPathComponent("satr").path])
+    }
+
+    /// Runs `scripts/<script>` with python3; stdout and stderr together.
+    func python(_ script: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", repository.appendingPathComponent("scripts/sweep.py").path]
-            + arguments + ["--satr", SATRProcess.productsDirectory.appendingPathComponent("satr").path]
+        process.arguments = ["python3", repository.appendingPathComponent("scripts/\(script)").path] + arguments
         let pipe = Pipe()
         process.standardOutput = pipe
         process.standardError = pipe
@@ -94,5 +98,41 @@ final class SweepCLITests: ScratchDirectoryTestCase {
         let loop = try runScript([root.appendingPathComponent("loop-a.json").path, "--dry-run"])
         XCTAssertNotEqual(loop.status, 0)
         XCTAssertTrue(loop.output.contains("comes back"), loop.output)
+    }
+
+    /// `scripts/signal-phases.py`: the mean of the raw signal X per phase with its standard error,
+    /// and the share of generations that stood still, from a run's metrics.jsonl.
+    func testSignalPhasesSummarizesTheRawSignalPerPhase() throws {
+        let run = root.appendingPathComponent("run")
+        try FileManager.default.createDirectory(at: run, withIntermediateDirectories: true)
+        // Phase 1 (env steps < 1000): X = 1, 3 (mean 2, sd sqrt 2), one still generation of two.
+        // Phase 2: X = -1, 0, 1 (mean 0, sd 1), none still.
+        let generations: [(steps: Int, x: Double, s: Double)] = [(100, 1, 0), (600, 3, 0.5), (1000, -1, 0.1), (1500, 0, 0.1), (2000, 1, 0.2)]
+        let lines = try generations.map { g in
+            String(decoding: try JSONSerialization.data(withJSONObject: [
+                "env_steps": g.steps, "opt_raw_signal": g.x, "opt_signal_energy": g.s,
+                "opt_realized_kl": 2.0, "opt_mean_absolute_change": 0.01,
+            ]), as: UTF8.self)
+        }
+        try (lines.joined(separator: "\n") + "\n").write(to: run.appendingPathComponent("metrics.jsonl"), atomically: true, encoding: .utf8)
+
+        let result = try python("signal-phases.py", [run.path, "--phases", "1000", "--json"])
+        XCTAssertEqual(result.status, 0, result.output)
+        let phases = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(result.output.utf8)) as? [[String: Any]])
+        XCTAssertEqual(phases.count, 2)
+        XCTAssertEqual(phases[0]["generations"] as? Int, 2)
+        XCTAssertEqual(try XCTUnwrap(phases[0]["x_mean"] as? Double), 2, accuracy: 1e-12)
+        XCTAssertEqual(try XCTUnwrap(phases[0]["x_se"] as? Double), 1, accuracy: 1e-12)
+        XCTAssertEqual(try XCTUnwrap(phases[0]["still_share"] as? Double), 0.5, accuracy: 1e-12)
+        XCTAssertEqual(phases[1]["generations"] as? Int, 3)
+        XCTAssertEqual(try XCTUnwrap(phases[1]["x_mean"] as? Double), 0, accuracy: 1e-12)
+        XCTAssertEqual(try XCTUnwrap(phases[1]["x_sd"] as? Double), 1, accuracy: 1e-12)
+        XCTAssertEqual(try XCTUnwrap(phases[1]["still_share"] as? Double), 0, accuracy: 1e-12)
+
+        // A run without SATR's fields is refused by name.
+        try "{\"env_steps\": 5}\n".write(to: run.appendingPathComponent("metrics.jsonl"), atomically: true, encoding: .utf8)
+        let refused = try python("signal-phases.py", [run.path])
+        XCTAssertNotEqual(refused.status, 0)
+        XCTAssertTrue(refused.output.contains("opt_raw_signal"), refused.output)
     }
 }
