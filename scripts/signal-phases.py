@@ -9,9 +9,10 @@ generations at the given env-step boundaries. Per run and phase it prints
 
 - n: generations in the phase;
 - X mean +- se: the mean of the raw signal estimate X_t (opt_raw_signal; for the `direction`
-  estimator X_t = <g_t, v_{t-1}>_F, unbiased for the signal energy S = ||G||_F^2) and its standard
-  error sd / sqrt(n). X_t is independent noise from generation to generation around the signal,
-  so the mean over a phase estimates the phase's average signal energy;
+  estimator X_t = <g_t, v_{t-1}>_F, whose expectation is the signal energy S = ||G||_F^2 while the
+  true direction G holds steady over the average v) and its standard error sd / sqrt(n). The
+  noise of X_t comes almost entirely from its own generation's members, so successive readings have
+  uncorrelated noise and the mean over a phase estimates the phase's average signal;
 - X sd: the spread of one generation's X_t (its noise);
 - still: the share of generations whose pooled estimate S_t = max(EMA(X)_t, 0) was 0, so that
   SATR did not move;
