@@ -50,7 +50,7 @@ public struct TrainingConfig: Sendable, Equatable {
     /// becomes `policy_best.json` only if its mean over all `evalEpisodes + K` episodes beats the
     /// best's (which is itself a mean over that many), so a policy that is fast on a lucky handful
     /// of episodes but falls on some starts is kept only if its falls are rare enough not to show
-    /// in 5 + K episodes (docs/RESULTS.md measures K = 20). Training does not depend on it:
+    /// in `evalEpisodes + K` episodes (docs/RESULTS.md measures K = 20). Training does not depend on it:
     /// the generations, their metrics and `policy.json` are the same for every K.
     public var bestConfirmEpisodes: Int = 0
     /// Write a checkpoint every K generations (and after the last one).
