@@ -7,7 +7,7 @@ POLICY is a policy file (`policy.json`, `policy_best.json`, `satr export`; docs/
 or a `satr train` output directory (its `policy.json`, as `satr eval` reads it). The policy runs in
 `gymnasium.make(task)` with the standard v5 settings, or with the `reset_noise_scale` and
 `terminate_when_unhealthy` that the file records (the options `satr eval` uses; the flags below
-override them). Episode e resets with `env.reset(seed=S + e)`, and the network starts from the
+override them), and always with the file's observation options (`include_*_in_observation`). Episode e resets with `env.reset(seed=S + e)`, and the network starts from the
 membrane `satr eval --seed S` draws for episode e. The reset noise is Gymnasium's own (numpy's
 generator), so the returns compare with `satr eval`'s statistically, not bit for bit.
 `--project-reset` replaces Gymnasium's reset noise with the project's (docs/TASKS.md, "Reset"), so
@@ -30,6 +30,10 @@ import time
 import numpy as np
 
 F = np.float32
+# Gymnasium v5 constructor arguments that choose the observation's blocks (Ant, Humanoid); a policy
+# file records the ones it was trained with (docs/POLICY_FORMAT.md).
+OBSERVATION_OPTIONS = ("include_cinert_in_observation", "include_cvel_in_observation",
+                       "include_qfrc_actuator_in_observation", "include_cfrc_ext_in_observation")
 TINY = F(2.0 ** -126)
 
 # ---------------------------------------------------------------------------------------------------
@@ -331,6 +335,9 @@ def main(argv=None):
     terminate = args.terminate_when_unhealthy if args.terminate_when_unhealthy is not None else p.get("terminate_when_unhealthy")
     if terminate is not None:
         kwargs["terminate_when_unhealthy"] = bool(terminate)
+    for name in OBSERVATION_OPTIONS:  # they fix the policy's input: always the file's own
+        if p.get(name) is not None:
+            kwargs[name] = bool(p[name])
     env = gymnasium.make(task, **kwargs)
     obs_space, act_space = env.observation_space, env.action_space
     if obs_space.shape != (policy.D,) or act_space.shape != (policy.A,):

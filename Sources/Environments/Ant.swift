@@ -7,7 +7,9 @@ import Randomness
 ///   nbody = 14; 5 x 0.01 s (dt 0.05).
 /// - Action: 8 torques in [-1, 1], written to `ctrl` unclipped.
 /// - Observation (105): `qpos[2...14]` (13), `qvel` (14), `clip(cfrc_ext[1...13], -1, 1)` (13 bodies
-///   x 6 = 78; the forces of `mj_rnePostConstraint`, 0 in the reset observation).
+///   x 6 = 78; the forces of `mj_rnePostConstraint`, 0 in the reset observation). With
+///   `include_cfrc_ext_in_observation` false (default true) the contact forces are left out (27);
+///   the reward keeps its contact cost either way.
 /// - Reward: `w_f * x_vel + healthy - w_c * Σ a² - w_k * Σ clip(cfrc_ext, -1, 1)²`, where
 ///   `(x_vel, y_vel) = (xpos_after - xpos_before)[x, y] / dt` of the torso body frame `xpos`. After
 ///   `mj_step`, `xpos` is from the start of the last physics substep; Gymnasium uses it as it is, and so
@@ -25,13 +27,19 @@ struct AntRules: TaskRules {
         timestep: 0.01, frameSkip: 5,
         defaults: EnvironmentOptions(
             resetNoiseScale: 0.1, terminateWhenUnhealthy: true, forwardRewardWeight: 1, ctrlCostWeight: 0.5,
-            healthyReward: 1, contactCostWeight: 5e-4))
+            healthyReward: 1, contactCostWeight: 5e-4, includeCfrcExtInObservation: true))
+
+    /// 27, plus 78 contact forces by default.
+    static func observationSize(options: EnvironmentOptions) -> Int {
+        27 + (options.includeCfrcExtInObservation ?? true ? 78 : 0)
+    }
 
     let forwardWeight: Double
     let ctrlWeight: Double
     let contactWeight: Double
     let healthyReward: Double
     let terminateWhenUnhealthy: Bool
+    let includeContactForces: Bool
     let initialXY: SIMD2<Double>
     let nbody = 14
     /// The torso ("main body" of Gymnasium's Ant).
@@ -48,6 +56,7 @@ struct AntRules: TaskRules {
         contactWeight = options.contactCostWeight ?? 5e-4
         healthyReward = options.healthyReward ?? 1
         terminateWhenUnhealthy = options.terminateWhenUnhealthy ?? true
+        includeContactForces = options.includeCfrcExtInObservation ?? true
         let qpos0 = model.qpos0
         initialXY = SIMD2(qpos0[0], qpos0[1])
     }
@@ -68,6 +77,7 @@ struct AntRules: TaskRules {
         let qpos = d.pointee.qpos!, qvel = d.pointee.qvel!, cfrc = d.pointee.cfrc_ext!
         for i in 0..<13 { out[i] = qpos[2 + i] }
         for i in 0..<14 { out[13 + i] = qvel[i] }
+        guard includeContactForces else { return }
         for i in 0..<(6 * (nbody - 1)) { out[27 + i] = clip(cfrc[6 + i], -1, 1) }
     }
 

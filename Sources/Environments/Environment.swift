@@ -9,8 +9,11 @@ public struct TaskSpec: Sendable, Hashable, Codable {
     public let id: String
     /// Base name of the model file in `Sources/Environments/Models` (e.g. "hopper").
     public let modelName: String
-    /// Length of the observation vector.
-    public let observationSize: Int
+    /// Length of the observation vector under the spec's options: the task default in
+    /// `TaskRegistry.all` and `spec(id:)`; `TaskRegistry.spec(id:options:)` and an environment's
+    /// `spec` give the length under the observation options in effect (Humanoid's and Ant's
+    /// `include_*_in_observation`).
+    public internal(set) var observationSize: Int
     /// Length of the action vector (= number of actuators).
     public let actionSize: Int
     /// Lower bounds of the action box (the actuators' ctrlrange), one per action component.
@@ -61,6 +64,14 @@ public struct TaskSpec: Sendable, Hashable, Codable {
 /// | `ctrlCostWeight` (ctrl_cost_weight) | Hopper, Walker2d, HalfCheetah, Ant, Humanoid, Swimmer |
 /// | `healthyReward` (healthy_reward) | Hopper, Walker2d, Ant, Humanoid, InvertedDoublePendulum |
 /// | `contactCostWeight` (contact_cost_weight) | Ant, Humanoid |
+/// | `includeCinertInObservation` (include_cinert_in_observation) | Humanoid |
+/// | `includeCvelInObservation` (include_cvel_in_observation) | Humanoid |
+/// | `includeQfrcActuatorInObservation` (include_qfrc_actuator_in_observation) | Humanoid |
+/// | `includeCfrcExtInObservation` (include_cfrc_ext_in_observation) | Ant, Humanoid |
+///
+/// The `include_*_in_observation` options are *observation options*: they change which blocks
+/// the observation holds (and so its length and the policy's input layer), never the dynamics or
+/// the reward. A policy is trained and evaluated under the same observation options.
 public struct EnvironmentOptions: Sendable, Codable, Hashable {
     /// Scale of the reset noise (0: start exactly at qpos0 with zero velocity).
     public var resetNoiseScale: Double?
@@ -75,10 +86,20 @@ public struct EnvironmentOptions: Sendable, Codable, Hashable {
     public var healthyReward: Double?
     /// Weight of the contact cost.
     public var contactCostWeight: Double?
+    /// Humanoid: the bodies' com-based inertias `cinert[1...]` (10 per body) in the observation.
+    public var includeCinertInObservation: Bool?
+    /// Humanoid: the bodies' com-based velocities `cvel[1...]` (6 per body) in the observation.
+    public var includeCvelInObservation: Bool?
+    /// Humanoid: the actuator forces `qfrc_actuator[6...]` in the observation.
+    public var includeQfrcActuatorInObservation: Bool?
+    /// Ant, Humanoid: the external contact forces `cfrc_ext[1...]` (6 per body) in the observation.
+    public var includeCfrcExtInObservation: Bool?
 
     public init(
         resetNoiseScale: Double? = nil, terminateWhenUnhealthy: Bool? = nil, forwardRewardWeight: Double? = nil,
-        ctrlCostWeight: Double? = nil, healthyReward: Double? = nil, contactCostWeight: Double? = nil
+        ctrlCostWeight: Double? = nil, healthyReward: Double? = nil, contactCostWeight: Double? = nil,
+        includeCinertInObservation: Bool? = nil, includeCvelInObservation: Bool? = nil,
+        includeQfrcActuatorInObservation: Bool? = nil, includeCfrcExtInObservation: Bool? = nil
     ) {
         self.resetNoiseScale = resetNoiseScale
         self.terminateWhenUnhealthy = terminateWhenUnhealthy
@@ -86,6 +107,10 @@ public struct EnvironmentOptions: Sendable, Codable, Hashable {
         self.ctrlCostWeight = ctrlCostWeight
         self.healthyReward = healthyReward
         self.contactCostWeight = contactCostWeight
+        self.includeCinertInObservation = includeCinertInObservation
+        self.includeCvelInObservation = includeCvelInObservation
+        self.includeQfrcActuatorInObservation = includeQfrcActuatorInObservation
+        self.includeCfrcExtInObservation = includeCfrcExtInObservation
     }
 
     /// One option: its Gymnasium keyword name and where it lives in this value.
@@ -103,7 +128,57 @@ public struct EnvironmentOptions: Sendable, Codable, Hashable {
         ("ctrl_cost_weight", .number(\.ctrlCostWeight)),
         ("healthy_reward", .number(\.healthyReward)),
         ("contact_cost_weight", .number(\.contactCostWeight)),
+        ("include_cinert_in_observation", .flag(\.includeCinertInObservation)),
+        ("include_cvel_in_observation", .flag(\.includeCvelInObservation)),
+        ("include_qfrc_actuator_in_observation", .flag(\.includeQfrcActuatorInObservation)),
+        ("include_cfrc_ext_in_observation", .flag(\.includeCfrcExtInObservation)),
     ]
+
+    /// The observation options (`include_*_in_observation`), which shape the observation.
+    public static let observationOptionNames: Set<String> = [
+        "include_cinert_in_observation", "include_cvel_in_observation", "include_qfrc_actuator_in_observation",
+        "include_cfrc_ext_in_observation",
+    ]
+
+    /// Only the observation options of these options (the rest unset).
+    public var observationOptions: EnvironmentOptions {
+        EnvironmentOptions(
+            includeCinertInObservation: includeCinertInObservation, includeCvelInObservation: includeCvelInObservation,
+            includeQfrcActuatorInObservation: includeQfrcActuatorInObservation,
+            includeCfrcExtInObservation: includeCfrcExtInObservation)
+    }
+
+    /// These options with the observation options replaced by those of `other`.
+    public func withObservationOptions(of other: EnvironmentOptions) -> EnvironmentOptions {
+        var copy = self
+        copy.includeCinertInObservation = other.includeCinertInObservation
+        copy.includeCvelInObservation = other.includeCvelInObservation
+        copy.includeQfrcActuatorInObservation = other.includeQfrcActuatorInObservation
+        copy.includeCfrcExtInObservation = other.includeCfrcExtInObservation
+        return copy
+    }
+
+    /// These options with every option that `other` sets replaced by `other`'s value.
+    public func overlaid(by other: EnvironmentOptions) -> EnvironmentOptions {
+        var copy = self
+        for entry in Self.fields {
+            switch entry.field {
+            case .number(let path): if let value = other[keyPath: path] { copy[keyPath: path] = value }
+            case .flag(let path): if let value = other[keyPath: path] { copy[keyPath: path] = value }
+            }
+        }
+        return copy
+    }
+
+    /// The set options as `NAME=VALUE` texts (the `--env-option` form), in `fields` order.
+    public var assignments: [String] {
+        Self.fields.compactMap { entry in
+            switch entry.field {
+            case .number(let path): return self[keyPath: path].map { "\(entry.name)=\($0)" }
+            case .flag(let path): return self[keyPath: path].map { "\(entry.name)=\($0)" }
+            }
+        }
+    }
 
     /// Gymnasium names of the options that are set (non-nil), in `fields` order.
     public var setOptionNames: [String] {
@@ -215,7 +290,11 @@ public struct EnvironmentOptions: Sendable, Codable, Hashable {
             forwardRewardWeight: forwardRewardWeight ?? d.forwardRewardWeight,
             ctrlCostWeight: ctrlCostWeight ?? d.ctrlCostWeight,
             healthyReward: healthyReward ?? d.healthyReward,
-            contactCostWeight: contactCostWeight ?? d.contactCostWeight)
+            contactCostWeight: contactCostWeight ?? d.contactCostWeight,
+            includeCinertInObservation: includeCinertInObservation ?? d.includeCinertInObservation,
+            includeCvelInObservation: includeCvelInObservation ?? d.includeCvelInObservation,
+            includeQfrcActuatorInObservation: includeQfrcActuatorInObservation ?? d.includeQfrcActuatorInObservation,
+            includeCfrcExtInObservation: includeCfrcExtInObservation ?? d.includeCfrcExtInObservation)
     }
 }
 

@@ -9,6 +9,11 @@ import Randomness
 /// - Observation (348): `qpos[2...23]` (22), `qvel` (23), `cinert[1...13]` (130), `cvel[1...13]` (78),
 ///   `qfrc_actuator[6...22]` (17), `cfrc_ext[1...13]` (78), none clipped. `cinert`/`cvel` come from the
 ///   start of the last physics substep; `cfrc_ext` and `qfrc_actuator` are 0 in the reset observation.
+///   The last four blocks are each left out when their option `include_cinert_in_observation`,
+///   `include_cvel_in_observation`, `include_qfrc_actuator_in_observation` or
+///   `include_cfrc_ext_in_observation` is false (all true by default), the others keeping their
+///   order: with all four false the observation is `qpos[2...23]`, `qvel` (45). The reward keeps its
+///   contact cost either way.
 /// - Reward: `w_f * v_com + healthy - w_c * Σ ctrl² - min(w_k * Σ cfrc_ext², 10)`, where `v_com` is the
 ///   x velocity of the mass-weighted centre of mass `Σ m_b xipos_b / Σ m_b` over all bodies (as with
 ///   Ant's `xpos`, `xipos` lags one substep and is used as it is). `healthy = healthyReward` on healthy
@@ -24,13 +29,33 @@ struct HumanoidRules: TaskRules {
         timestep: 0.003, frameSkip: 5,
         defaults: EnvironmentOptions(
             resetNoiseScale: 0.01, terminateWhenUnhealthy: true, forwardRewardWeight: 1.25, ctrlCostWeight: 0.1,
-            healthyReward: 5, contactCostWeight: 5e-7))
+            healthyReward: 5, contactCostWeight: 5e-7, includeCinertInObservation: true, includeCvelInObservation: true,
+            includeQfrcActuatorInObservation: true, includeCfrcExtInObservation: true))
+
+    /// 45 + 130 + 78 + 17 + 78 with every block included.
+    static func observationSize(options: EnvironmentOptions) -> Int {
+        let blocks = Blocks(options: options)
+        return 45 + (blocks.cinert ? 130 : 0) + (blocks.cvel ? 78 : 0) + (blocks.qfrcActuator ? 17 : 0)
+            + (blocks.cfrcExt ? 78 : 0)
+    }
+
+    /// Which optional blocks the observation holds (absent options: the default, included).
+    struct Blocks {
+        let cinert: Bool, cvel: Bool, qfrcActuator: Bool, cfrcExt: Bool
+        init(options: EnvironmentOptions) {
+            cinert = options.includeCinertInObservation ?? true
+            cvel = options.includeCvelInObservation ?? true
+            qfrcActuator = options.includeQfrcActuatorInObservation ?? true
+            cfrcExt = options.includeCfrcExtInObservation ?? true
+        }
+    }
 
     let forwardWeight: Double
     let ctrlWeight: Double
     let contactWeight: Double
     let healthyReward: Double
     let terminateWhenUnhealthy: Bool
+    let blocks: Blocks
     let initialXY: SIMD2<Double>
     let nbody = 14
     let ntendon = 2
@@ -50,6 +75,7 @@ struct HumanoidRules: TaskRules {
         contactWeight = options.contactCostWeight ?? 5e-7
         healthyReward = options.healthyReward ?? 5
         terminateWhenUnhealthy = options.terminateWhenUnhealthy ?? true
+        blocks = Blocks(options: options)
         let qpos0 = model.qpos0
         initialXY = SIMD2(qpos0[0], qpos0[1])
         bodyMass = model.bodyMass
@@ -84,10 +110,10 @@ struct HumanoidRules: TaskRules {
         }
         copy(d.pointee.qpos, from: 2, count: 22)
         copy(d.pointee.qvel, from: 0, count: 23)
-        copy(d.pointee.cinert, from: 10, count: 10 * (nbody - 1))
-        copy(d.pointee.cvel, from: 6, count: 6 * (nbody - 1))
-        copy(d.pointee.qfrc_actuator, from: 6, count: 17)
-        copy(d.pointee.cfrc_ext, from: 6, count: 6 * (nbody - 1))
+        if blocks.cinert { copy(d.pointee.cinert, from: 10, count: 10 * (nbody - 1)) }
+        if blocks.cvel { copy(d.pointee.cvel, from: 6, count: 6 * (nbody - 1)) }
+        if blocks.qfrcActuator { copy(d.pointee.qfrc_actuator, from: 6, count: 17) }
+        if blocks.cfrcExt { copy(d.pointee.cfrc_ext, from: 6, count: 6 * (nbody - 1)) }
     }
 
     func evaluate(

@@ -41,7 +41,10 @@ protocol TaskRules {
     /// The position the forward velocity is measured from, read before and after the step.
     func trackedPosition(_ d: UnsafeMutablePointer<mjData>) -> SIMD2<Double>
 
-    /// Writes the observation (`spec.observationSize` values).
+    /// The observation's length under `options` (resolved: every option of the task set).
+    static func observationSize(options: EnvironmentOptions) -> Int
+
+    /// Writes the observation (`observationSize(options:)` values for the options in effect).
     func writeObservation(_ d: UnsafeMutablePointer<mjData>, into out: UnsafeMutablePointer<Double>)
 
     /// Reward, termination and reward terms after the physics of a step.
@@ -58,6 +61,16 @@ protocol TaskRules {
 }
 
 extension TaskRules {
+    /// Tasks without observation options: always `spec.observationSize`.
+    static func observationSize(options: EnvironmentOptions) -> Int { spec.observationSize }
+
+    /// The task's spec with the observation length under `options` (resolved).
+    static func spec(options: EnvironmentOptions) -> TaskSpec {
+        var resolved = spec
+        resolved.observationSize = observationSize(options: options)
+        return resolved
+    }
+
     /// Gymnasium's `reset_model` noise for most tasks: qpos += U(-scale, scale), qvel += U(-scale, scale).
     @inline(__always)
     func addUniformNoise(
@@ -138,7 +151,7 @@ final class TaskEnvironment<Rules: TaskRules>: Environment {
     private var resetReason: String? = "no episode has started"
 
     init(model: MuJoCoModel, options: EnvironmentOptions) throws {
-        self.spec = Rules.spec
+        self.spec = Rules.spec(options: options)
         self.options = options
         self.rules = try Rules(model: model, options: options)
         self.data = try MuJoCoData(model: model)

@@ -50,9 +50,18 @@ public enum TaskRegistry {
     /// The task ids of `all`.
     public static var ids: [String] { all.map(\.id) }
 
-    /// The spec of task `id`; throws `EnvironmentError.unknownTask` listing the known ids.
+    /// The spec of task `id` with its default options; throws `EnvironmentError.unknownTask`
+    /// listing the known ids.
     public static func spec(id: String) throws -> TaskSpec {
         try factory(id: id).spec
+    }
+
+    /// The spec of task `id` under `options` (validated as `make` does): the same as `spec(id:)`
+    /// except `observationSize`, which follows the observation options (e.g. Humanoid-v5 with
+    /// every `include_*_in_observation` false has 45 entries instead of 348).
+    public static func spec(id: String, options: EnvironmentOptions) throws -> TaskSpec {
+        let factory = try factory(id: id)
+        return factory.resolvedSpec(try options.resolved(over: factory.spec))
     }
 
     /// The shared compiled model of task `id` (compiled on first use, then cached).
@@ -76,23 +85,24 @@ public enum TaskRegistry {
     }
 
     struct Factory: Sendable {
+        /// The spec with the task's default options.
         var spec: TaskSpec
+        /// The spec under resolved options.
+        var resolvedSpec: @Sendable (EnvironmentOptions) -> TaskSpec
+        /// A new environment on a compiled model, with resolved options.
         var make: @Sendable (MuJoCoModel, EnvironmentOptions) throws -> any Environment
+
+        init<Rules: TaskRules>(_ rules: Rules.Type) {
+            spec = Rules.spec
+            resolvedSpec = { Rules.spec(options: $0) }
+            make = { try TaskEnvironment<Rules>(model: $0, options: $1) }
+        }
     }
 
     static let factories: [Factory] = [
-        Factory(spec: HopperRules.spec) { try TaskEnvironment<HopperRules>(model: $0, options: $1) },
-        Factory(spec: Walker2dRules.spec) { try TaskEnvironment<Walker2dRules>(model: $0, options: $1) },
-        Factory(spec: HalfCheetahRules.spec) { try TaskEnvironment<HalfCheetahRules>(model: $0, options: $1) },
-        Factory(spec: AntRules.spec) { try TaskEnvironment<AntRules>(model: $0, options: $1) },
-        Factory(spec: HumanoidRules.spec) { try TaskEnvironment<HumanoidRules>(model: $0, options: $1) },
-        Factory(spec: SwimmerRules.spec) { try TaskEnvironment<SwimmerRules>(model: $0, options: $1) },
-        Factory(spec: InvertedPendulumRules.spec) {
-            try TaskEnvironment<InvertedPendulumRules>(model: $0, options: $1)
-        },
-        Factory(spec: InvertedDoublePendulumRules.spec) {
-            try TaskEnvironment<InvertedDoublePendulumRules>(model: $0, options: $1)
-        },
+        Factory(HopperRules.self), Factory(Walker2dRules.self), Factory(HalfCheetahRules.self), Factory(AntRules.self),
+        Factory(HumanoidRules.self), Factory(SwimmerRules.self), Factory(InvertedPendulumRules.self),
+        Factory(InvertedDoublePendulumRules.self),
     ]
 
     static func factory(id: String) throws -> Factory {

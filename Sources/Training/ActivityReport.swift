@@ -69,7 +69,7 @@ extension PolicyEvaluation {
         guard policy.network == .bitset else {
             throw PolicyError(description: "operation counts and energy estimates are implemented for bitset (SATR, EC) policies; this policy is \(policy.network.rawValue)")
         }
-        let spec = try TaskRegistry.spec(id: policy.task)
+        let (spec, options) = try policy.evaluationSetting(options: options)
         let shape = try NetworkShape(observationSize: spec.observationSize, actionSize: spec.actionSize, neurons: policy.neurons)
         let words = try policy.connectivityWords()
         var tallies: [OperationTally] = []

@@ -151,7 +151,7 @@ public enum NIRExport {
             ("recurrent", "recurrent_projection"), ("recurrent_projection", "recurrent"),
             ("recurrent", "readout_projection"), ("readout_projection", "readout"), ("readout", "output"),
         ]
-        let metadata: [String: NIRValue] = [
+        var metadata: [String: NIRValue] = [
             "producer": .string("satr (SATR for Swift)"),
             "task": .string(policy.task),
             "dt": .scalar(dt),
@@ -163,6 +163,11 @@ public enum NIRExport {
             "action_high": .vector(policy.actionHigh),
             "documentation": .string("docs/NIR.md"),
         ]
+        let observationOptions = policy.environmentOptions.observationOptions.assignments
+        if !observationOptions.isEmpty {
+            // The Gymnasium constructor arguments the input layer was trained on (NAME=VALUE).
+            metadata["observation_options"] = .string(observationOptions.joined(separator: ","))
+        }
         return NIRGraph(nodes: nodes, edges: edges, metadata: metadata)
     }
 }

@@ -43,13 +43,13 @@ public struct NetworkTrace: Sendable, Codable {
     ) throws -> NetworkTrace {
         precondition(maxSteps >= 1)
         let shape = try policy.networkShape()
-        let spec = try TaskRegistry.spec(id: policy.task)
+        let (spec, options) = try policy.evaluationSetting(options: options ?? policy.environmentOptions)
         var network = BitsetNetwork(shape: shape)
         network.load(connectivity: try policy.connectivityWords())
         let seeds = evaluationEpisodeSeeds(runSeed: seed, generation: 0, episode: episode)
         let membrane = shape.initialMembrane(seed: seeds.networkSeed, generation: 0, member: 0)
         network.reset(initialMembrane: membrane)
-        var env = try TaskRegistry.make(id: policy.task, options: options ?? policy.environmentOptions)
+        var env = try TaskRegistry.make(id: policy.task, options: options)
         var observation = [Double](repeating: 0, count: spec.observationSize)
         try observation.withUnsafeMutableBufferPointer { try env.reset(seed: seeds.resetSeed, observation: $0) }
         let map = ActionMap(low: spec.actionLow, high: spec.actionHigh)

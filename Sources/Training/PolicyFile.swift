@@ -55,10 +55,31 @@ public struct PolicyFile: Codable, Sendable, Equatable {
     /// The environment options of the run's evaluations (nil: the task's v5 default).
     public var resetNoiseScale: Double?
     public var terminateWhenUnhealthy: Bool?
+    /// The observation options the policy was trained with (nil: the v5 default, included); they
+    /// fix `observationSize`.
+    public var includeCinertInObservation: Bool?
+    public var includeCvelInObservation: Bool?
+    public var includeQfrcActuatorInObservation: Bool?
+    public var includeCfrcExtInObservation: Bool?
 
     /// The environment options of the run's evaluations.
     public var environmentOptions: EnvironmentOptions {
-        EnvironmentOptions(resetNoiseScale: resetNoiseScale, terminateWhenUnhealthy: terminateWhenUnhealthy)
+        EnvironmentOptions(
+            resetNoiseScale: resetNoiseScale, terminateWhenUnhealthy: terminateWhenUnhealthy,
+            includeCinertInObservation: includeCinertInObservation, includeCvelInObservation: includeCvelInObservation,
+            includeQfrcActuatorInObservation: includeQfrcActuatorInObservation,
+            includeCfrcExtInObservation: includeCfrcExtInObservation)
+    }
+
+    /// Records the options a policy runs with: `options`' reset noise, termination rule and
+    /// observation options (its reward weights are not part of a policy).
+    public mutating func record(environmentOptions options: EnvironmentOptions) {
+        resetNoiseScale = options.resetNoiseScale
+        terminateWhenUnhealthy = options.terminateWhenUnhealthy
+        includeCinertInObservation = options.includeCinertInObservation
+        includeCvelInObservation = options.includeCvelInObservation
+        includeQfrcActuatorInObservation = options.includeQfrcActuatorInObservation
+        includeCfrcExtInObservation = options.includeCfrcExtInObservation
     }
 
     enum CodingKeys: String, CodingKey {
@@ -66,6 +87,10 @@ public struct PolicyFile: Codable, Sendable, Equatable {
         case neurons, excitatoryNeurons = "excitatory_neurons", actionLow = "action_low", actionHigh = "action_high"
         case normalizer, connectivity, weights, training
         case resetNoiseScale = "reset_noise_scale", terminateWhenUnhealthy = "terminate_when_unhealthy"
+        case includeCinertInObservation = "include_cinert_in_observation"
+        case includeCvelInObservation = "include_cvel_in_observation"
+        case includeQfrcActuatorInObservation = "include_qfrc_actuator_in_observation"
+        case includeCfrcExtInObservation = "include_cfrc_ext_in_observation"
     }
 
     /// A bitset policy.
@@ -134,6 +159,12 @@ public struct PolicyFile: Codable, Sendable, Equatable {
         }
     }
 
+    /// The task's spec under the policy's observation options (its `observationSize` is the
+    /// policy's input size). Throws for an unknown task or an observation option the task lacks.
+    public func taskSpec() throws -> TaskSpec {
+        try TaskRegistry.spec(id: task, options: environmentOptions.observationOptions)
+    }
+
     /// Readable JSON.
     public func jsonData() throws -> Data {
         try JSONCoding.encoder(pretty: true).encode(self)
@@ -159,7 +190,7 @@ public struct PolicyFile: Codable, Sendable, Equatable {
         guard policy.version == currentVersion else {
             throw PolicyError.invalid("\(url.path): policy format version \(policy.version); this build reads version \(currentVersion)")
         }
-        let spec = try TaskRegistry.spec(id: policy.task)
+        let spec = try policy.taskSpec()
         guard spec.observationSize == policy.observationSize, spec.actionSize == policy.actionSize else {
             throw PolicyError.invalid("\(url.path): sizes D=\(policy.observationSize), A=\(policy.actionSize) do not match \(spec.id) (D=\(spec.observationSize), A=\(spec.actionSize))")
         }
@@ -184,6 +215,26 @@ public struct PolicyFile: Codable, Sendable, Equatable {
     }
 }
 
+extension PolicyFile {
+    /// Where the policy runs under `options`: the task's spec and the options with the policy's own
+    /// observation options filled in (a policy reads the observation it was trained on). Throws
+    /// `PolicyError` when `options` sets an observation option to another value than the policy's.
+    public func evaluationSetting(options: EnvironmentOptions) throws -> (spec: TaskSpec, options: EnvironmentOptions) {
+        let own = environmentOptions.observationOptions
+        let merged = options.withObservationOptions(of: own.overlaid(by: options.observationOptions))
+        let base = try TaskRegistry.spec(id: task)
+        guard try merged.resolved(over: base).observationOptions == own.resolved(over: base).observationOptions else {
+            throw PolicyError.invalid(
+                "the policy was trained on \(task) with \(own.setOptionNames.isEmpty ? "the default observation" : "observation options \(own.assignments.joined(separator: ", "))"); it cannot read the observation of \(options.observationOptions.assignments.joined(separator: ", "))")
+        }
+        let spec = try TaskRegistry.spec(id: task, options: merged)
+        guard spec.observationSize == observationSize else {
+            throw PolicyError.invalid("the policy reads \(observationSize) observation values, but \(task) writes \(spec.observationSize)")
+        }
+        return (spec, merged)
+    }
+}
+
 public struct PolicyError: Error, CustomStringConvertible {
     public var description: String
     static func invalid(_ message: String) -> PolicyError { PolicyError(description: message) }
@@ -200,7 +251,7 @@ public enum PolicyEvaluation {
         options: EnvironmentOptions = EnvironmentOptions()
     ) throws -> EvaluationSummary {
         precondition(episodes >= 1 && threads >= 1)
-        let spec = try TaskRegistry.spec(id: policy.task)
+        let (spec, options) = try policy.evaluationSetting(options: options)
         switch policy.network {
         case .bitset:
             return try evaluate(
@@ -250,7 +301,7 @@ public enum PolicyExport {
 
     /// The most likely network of a checkpoint's distribution, with its normalizer.
     public static func policy(from checkpoint: Checkpoint) throws -> PolicyFile {
-        let spec = try TaskRegistry.spec(id: checkpoint.task)
+        let spec = try TaskRegistry.spec(id: checkpoint.task, options: checkpoint.config.envOptions.observationOptions)
         let provenance = PolicyFile.Provenance(
             algo: checkpoint.config.algo.rawValue, seed: checkpoint.config.seed, generation: checkpoint.generation,
             envSteps: checkpoint.envSteps,
@@ -272,8 +323,7 @@ public enum PolicyExport {
             let shape = try DenseSNNShape(observationSize: spec.observationSize, actionSize: spec.actionSize, neurons: checkpoint.neurons)
             policy = PolicyFile(spec: spec, shape: shape, weights: state.mean.map { Float($0) }, normalization: normalization, training: provenance)
         }
-        policy.resetNoiseScale = checkpoint.config.evalEnvOptions.resetNoiseScale
-        policy.terminateWhenUnhealthy = checkpoint.config.evalEnvOptions.terminateWhenUnhealthy
+        policy.record(environmentOptions: checkpoint.config.evaluationEnvOptions)
         return policy
     }
 }

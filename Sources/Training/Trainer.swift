@@ -23,8 +23,8 @@ public enum Trainer {
     ) throws -> TrainingResult {
         let config = requested
         try config.validate()
-        let spec = try TaskRegistry.spec(id: config.env)
-        try config.validate(spec: spec)
+        try config.validate(spec: TaskRegistry.spec(id: config.env))
+        let spec = try TaskRegistry.spec(id: config.env, options: config.envOptions)
         if distributor?.isPrimary ?? true {
             let files = RunDirectory(url: directory)
             try files.createForFreshRun()
@@ -52,7 +52,7 @@ public enum Trainer {
         let checkpointURL = files.checkpointURL
         let checkpoint = try files.readCheckpoint()
         let spec: TaskSpec
-        do { spec = try TaskRegistry.spec(id: checkpoint.task) } catch {
+        do { spec = try TaskRegistry.spec(id: checkpoint.task, options: checkpoint.config.envOptions) } catch {
             throw CheckpointError.corrupt(path: checkpointURL.path, reason: "its task \(checkpoint.task) is unknown to this build")
         }
         guard spec.observationSize == checkpoint.observationSize, spec.actionSize == checkpoint.actionSize else {

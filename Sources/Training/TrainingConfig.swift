@@ -65,7 +65,13 @@ public struct TrainingConfig: Sendable, Equatable {
     /// task's v5 default.
     public var envOptions = EnvironmentOptions()
     /// Options of the evaluations of the deterministic network; empty = the standard v5 task.
+    /// Observation options (`include_*_in_observation`) may not be set here: they come from
+    /// `envOptions` (see `evaluationEnvOptions`).
     public var evalEnvOptions = EnvironmentOptions()
+
+    /// The options the evaluations run with: `evalEnvOptions` with the observation options of
+    /// `envOptions`, since a policy reads the observation it was trained on.
+    public var evaluationEnvOptions: EnvironmentOptions { evalEnvOptions.withObservationOptions(of: envOptions) }
     // Search variants
     /// Population schedule (`PopulationSchedule`): the first generation has `populationStart`
     /// members, and the population moves linearly with the env steps to `population`, which it
@@ -160,8 +166,15 @@ public struct TrainingConfig: Sendable, Equatable {
         try algorithm.validate(population: population)
     }
 
-    /// Checks the config against its task: the task exists and has every environment option set.
+    /// Checks the config against its task: the task exists and has every environment option set,
+    /// and `eval_env_options` sets no observation option.
     public func validate(spec: TaskSpec) throws {
+        let observationNames = evalEnvOptions.setOptionNames.filter(EnvironmentOptions.observationOptionNames.contains)
+        if let name = observationNames.first {
+            throw ConfigError.invalid(
+                field: "eval_env_options",
+                message: "\(name) shapes the policy's input, so evaluations take it from env_options (--env-option \(name)=...)")
+        }
         do {
             _ = try envOptions.resolved(over: spec)
             _ = try evalEnvOptions.resolved(over: spec)

@@ -173,7 +173,7 @@ public final class TrainingRun<Strategy: TrainableStrategy> {
             generations: config.generations, maxEnvSteps: config.maxEnvSteps, maxWallSeconds: config.maxWallSeconds,
             startGeneration: strategy.generation, startSteps: checkpoint?.envSteps ?? 0, wallOffset: checkpoint?.wallSeconds ?? 0)
         lastCheckpointGeneration = strategy.generation
-        let options = config.envOptions, evaluationOptions = config.evalEnvOptions
+        let options = config.envOptions, evaluationOptions = config.evaluationEnvOptions
         let expansion = Strategy.Network.genomeExpansion(config: config, shape: shape)
         self.expansion = expansion
         let genomeCount = expansion?.searchedCount ?? Strategy.Network.genomeCount(of: shape)
@@ -271,8 +271,7 @@ public final class TrainingRun<Strategy: TrainableStrategy> {
             spec: spec, shape: shape, genome: expansion?.expand(searched) ?? searched, normalization: loop.normalizer.frozen(),
             training: provenance)
         // A policy is run on the evaluation task (the standard v5 task unless eval options say otherwise).
-        policy.resetNoiseScale = config.evalEnvOptions.resetNoiseScale
-        policy.terminateWhenUnhealthy = config.evalEnvOptions.terminateWhenUnhealthy
+        policy.record(environmentOptions: config.evaluationEnvOptions)
         return policy
     }
 

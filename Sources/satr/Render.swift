@@ -64,7 +64,7 @@ struct Render: ParsableCommand {
     func run() throws {
         do {
             let file = try PolicyFile.load(path: policy)
-            let spec = try TaskRegistry.spec(id: file.task)
+            let spec = try file.taskSpec()
             guard let ffmpeg = Self.findExecutable("ffmpeg") else {
                 throw CLIError(message: "ffmpeg was not found on PATH; install it (Debian: apt-get install -y ffmpeg). Nothing was written.")
             }
