@@ -24,7 +24,7 @@ struct StepTerms {
 
 /// The rules of one task (one file per task). All functions read the task's `MuJoCoData` through
 /// its raw pointer; they run on the hot path and must not allocate (except the `info` functions).
-protocol TaskRules {
+protocol TaskRules: SendableMetatype {
     /// The task's static description.
     static var spec: TaskSpec { get }
 

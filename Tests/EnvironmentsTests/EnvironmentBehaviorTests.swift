@@ -62,6 +62,59 @@ final class EnvironmentBehaviorTests: XCTestCase {
         XCTAssertNil(try TaskRegistry.make(id: "Swimmer-v5").options.terminateWhenUnhealthy)
     }
 
+    /// Gymnasium v5's `include_*_in_observation` options: the observation is the default one with
+    /// the excluded blocks cut out, the others in order (Humanoid: qpos/qvel 45, cinert 130, cvel 78,
+    /// qfrc_actuator 17, cfrc_ext 78; Ant: 27 and cfrc_ext 78); the spec's size follows, and the
+    /// dynamics and rewards do not change. Tasks without the options refuse them.
+    func testObservationOptionsCutGymnasiumsBlocks() throws {
+        typealias Block = (name: String, range: Range<Int>)
+        let humanoid: [Block] = [
+            ("include_cinert_in_observation", 45..<175), ("include_cvel_in_observation", 175..<253),
+            ("include_qfrc_actuator_in_observation", 253..<270), ("include_cfrc_ext_in_observation", 270..<348),
+        ]
+        let ant: [Block] = [("include_cfrc_ext_in_observation", 27..<105)]
+        for (id, blocks, fixed) in [("Humanoid-v5", humanoid, 0..<45), ("Ant-v5", ant, 0..<27)] {
+            let spec = try TaskRegistry.spec(id: id)
+            let actions = (0..<6).map { t in (0..<spec.actionSize).map { i in spec.actionHigh[i] * sin(Double(3 * t + i)) } }
+            func run(_ options: EnvironmentOptions) throws -> (observations: [[Double]], rewards: [Double]) {
+                var env = try TaskRegistry.make(id: id, options: options)
+                var observations = [env.reset(seed: 5)], rewards: [Double] = []
+                for action in actions {
+                    let result = try env.step(action)
+                    observations.append(result.observation)
+                    rewards.append(result.reward)
+                }
+                XCTAssertEqual(env.spec.observationSize, observations[0].count, id)
+                return (observations, rewards)
+            }
+            let full = try run(EnvironmentOptions())
+            XCTAssertEqual(full.observations[0].count, spec.observationSize)
+            for mask in 0..<(1 << blocks.count) {
+                var options = EnvironmentOptions()
+                var kept = Array(fixed)
+                for (b, block) in blocks.enumerated() {
+                    let included = mask & (1 << b) != 0
+                    try options.set(block.name, to: "\(included)")
+                    if included { kept += Array(block.range) }
+                }
+                let cut = try run(options)
+                XCTAssertEqual(try TaskRegistry.spec(id: id, options: options).observationSize, kept.count, "\(id) \(mask)")
+                XCTAssertEqual(cut.observations, full.observations.map { obs in kept.map { obs[$0] } }, "\(id) \(mask)")
+                XCTAssertEqual(cut.rewards, full.rewards, "\(id) \(mask)")
+            }
+        }
+        XCTAssertEqual(try TaskRegistry.spec(id: "Humanoid-v5", options: .init(includeCinertInObservation: false,
+            includeCvelInObservation: false, includeQfrcActuatorInObservation: false, includeCfrcExtInObservation: false)).observationSize, 45)
+        XCTAssertThrowsError(try TaskRegistry.spec(id: "Hopper-v5", options: .init(includeCvelInObservation: false))) { error in
+            XCTAssertTrue("\(error)".contains("include_cvel_in_observation"), "\(error)")
+        }
+        XCTAssertThrowsError(try TaskRegistry.make(id: "Ant-v5", options: .init(includeCinertInObservation: false)))
+        var options = EnvironmentOptions()
+        XCTAssertThrowsError(try options.set("include_cvel_in_observation", to: "maybe")) { error in
+            XCTAssertTrue("\(error)".contains("not true or false"), "\(error)")
+        }
+    }
+
     func testRewardWeightsChangeTheReward() throws {
         let action = [0.5, -0.5, 0.25]
         var base = try TaskRegistry.make(id: "Hopper-v5", options: .init(resetNoiseScale: 0))

@@ -298,6 +298,51 @@ final class EndToEndTrainingTests: XCTestCase {
         XCTAssertEqual(try PolicyFile.load(path: confirmed.appendingPathComponent(RunFiles.bestPolicy).path).training.evalReturnMean, best.mean)
     }
 
+    /// A run with observation options (Humanoid-v5 on its 45 joint positions and velocities)
+    /// builds its network on that input, records the options in its policy files, evaluates on
+    /// them (the training reward options aside) and resumes bit-identically; evaluating the policy
+    /// on another observation is refused by name, and `eval_env_options` may not set them.
+    func testObservationOptionsShapeTheNetworkAndTravelWithThePolicy() throws {
+        func config(_ generations: Int) -> TrainingConfig {
+            var c = Self.tinyConfig(generations: generations, threads: 2)
+            c.env = "Humanoid-v5"
+            c.population = 8
+            c.envOptions = EnvironmentOptions(
+                healthyReward: 0, includeCinertInObservation: false, includeCvelInObservation: false,
+                includeQfrcActuatorInObservation: false, includeCfrcExtInObservation: false)
+            return c
+        }
+        let a = root.appendingPathComponent("a")
+        try assertResumeIsBitIdentical(config, stoppedAt: 2, total: 4, uninterrupted: a, resumed: root.appendingPathComponent("b"))
+        XCTAssertEqual(try decodedCheckpoint(a).observationSize, 45)
+        let policy = try PolicyFile.load(path: a.path)
+        XCTAssertEqual(policy.observationSize, 45)
+        XCTAssertEqual(policy.normalizer.mean.count, 45)
+        XCTAssertEqual(policy.environmentOptions.observationOptions, config(4).envOptions.observationOptions)
+        XCTAssertEqual(try policy.networkShape().parameterCount, 2 * 45 * 64 + 64 * 64 + 64 * 17)
+
+        // The final evaluation ran on the standard reward with the policy's observation: `satr eval`'s
+        // path gives the same returns from the file alone, and with the options restated.
+        let final = try XCTUnwrap(try decodedCheckpoint(a).lastEvaluation)
+        for options in [EnvironmentOptions(), EnvironmentOptions(includeCvelInObservation: false)] {
+            let again = try PolicyEvaluation.evaluate(
+                policy: policy, episodes: final.returns.count, seed: config(4).seed, generation: final.generation, threads: 1,
+                options: options)
+            XCTAssertEqual(again.returns, final.returns)
+        }
+        XCTAssertThrowsError(try PolicyEvaluation.evaluate(
+            policy: policy, episodes: 1, seed: 0, threads: 1, options: EnvironmentOptions(includeCvelInObservation: true))) { error in
+            XCTAssertTrue("\(error)".contains("include_cvel_in_observation=true"), "\(error)")
+        }
+
+        var refused = config(1)
+        refused.evalEnvOptions = EnvironmentOptions(includeCinertInObservation: false)
+        XCTAssertThrowsError(try Trainer.train(config: refused, directory: root.appendingPathComponent("refused"))) { error in
+            XCTAssertTrue("\(error)".contains("eval_env_options") && "\(error)".contains("include_cinert_in_observation"), "\(error)")
+        }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: root.appendingPathComponent("refused").path))
+    }
+
     func testESAndECRunAndResume() throws {
         for algo in [Algorithm.ec, .es] {
             var config = Self.tinyConfig(generations: 2, threads: 2)
