@@ -32,6 +32,11 @@ struct Rollout: ParsableCommand {
     @Option(name: .long, help: "true or false (Hopper, Walker2d, Ant, Humanoid; default true).")
     var terminateWhenUnhealthy: Bool?
 
+    @Option(name: .customLong("env-option"), help: ArgumentHelp(
+        "Any other environment option NAME=VALUE with Gymnasium's name (repeatable; see `satr envs`), e.g. include_cvel_in_observation=false.",
+        valueName: "NAME=VALUE"))
+    var envOptions: [String] = []
+
     @Option(name: .long, help: "Reset seed.")
     var seed: UInt64 = 0
 
@@ -39,8 +44,9 @@ struct Rollout: ParsableCommand {
     var out: String?
 
     func run() throws {
-        let spec = try TaskRegistry.spec(id: env)
-        let options = EnvironmentOptions(resetNoiseScale: resetNoiseScale, terminateWhenUnhealthy: terminateWhenUnhealthy)
+        let options = try EnvironmentOptions.parse(assignments: envOptions).overlaid(
+            by: EnvironmentOptions(resetNoiseScale: resetNoiseScale, terminateWhenUnhealthy: terminateWhenUnhealthy))
+        let spec = try TaskRegistry.spec(id: env, options: options)
         var environment = try TaskRegistry.make(id: env, options: options)
         let actionList = try ActionsFile.read(path: actions, actionSize: spec.actionSize)
 
@@ -65,7 +71,8 @@ struct Rollout: ParsableCommand {
         let resolved = environment.options
         let header = TraceHeader(
             env: spec.id, mujoco: Environments.mujocoVersion,
-            makeKwargs: .init(resetNoiseScale: resolved.resetNoiseScale ?? 0, terminateWhenUnhealthy: resolved.terminateWhenUnhealthy),
+            makeKwargs: options.overlaid(by: EnvironmentOptions(
+                resetNoiseScale: resolved.resetNoiseScale ?? 0, terminateWhenUnhealthy: resolved.terminateWhenUnhealthy)),
             resetNoiseScale: resolved.resetNoiseScale ?? 0, seed: seed, frameSkip: spec.frameSkip, timestep: spec.timestep,
             dt: spec.dt, maxEpisodeSteps: spec.maxEpisodeSteps, xmlFile: spec.modelName + ".xml", actionLow: spec.actionLow,
             actionHigh: spec.actionHigh, actionsFile: actions, steps: lines.count - 1, endedBy: endedBy)
@@ -126,17 +133,11 @@ enum ActionsFile {
 /// The first line of a trace: the task, the options it ran with and how it ended (the header of
 /// the Gymnasium fixtures, Tests/EnvironmentsTests/Fixtures/README.md).
 struct TraceHeader: Encodable {
-    struct MakeKwargs: Encodable {
-        var resetNoiseScale: Double
-        /// Absent for the tasks without the option.
-        var terminateWhenUnhealthy: Bool?
-        enum CodingKeys: String, CodingKey {
-            case resetNoiseScale = "reset_noise_scale", terminateWhenUnhealthy = "terminate_when_unhealthy"
-        }
-    }
     var env: String
     var mujoco: String
-    var makeKwargs: MakeKwargs
+    /// The `gymnasium.make` arguments that reproduce the trace: the resolved reset noise and
+    /// termination rule (absent for tasks without it) and every other option given.
+    var makeKwargs: EnvironmentOptions
     var resetNoiseScale: Double
     var seed: UInt64
     var frameSkip: Int

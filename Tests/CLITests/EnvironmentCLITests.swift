@@ -88,6 +88,34 @@ final class EnvironmentCLITests: XCTestCase {
         }
     }
 
+    /// `--env-option` reaches the task: Humanoid-v5 without its velocity block writes 270
+    /// observation values instead of 348 and records the option among the make arguments; a
+    /// name the task lacks is refused by name.
+    func testRolloutTakesEnvironmentOptions() throws {
+        let fixture = Self.fixtures.appendingPathComponent("Humanoid-v5.jsonl")
+        let out = temporaryFile("humanoid.jsonl")
+        defer { try? FileManager.default.removeItem(at: out) }
+        let result = try SATRProcess.run(
+            ["rollout", "--env", "Humanoid-v5", "--actions", fixture.path, "--reset-noise-scale", "0",
+             "--env-option", "include_cvel_in_observation=false", "--out", out.path])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        let mine = try parseTrace(out), reference = try parseTrace(fixture)
+        XCTAssertEqual(mine.count, reference.count)
+        for (a, b) in zip(mine.dropFirst(), reference.dropFirst()) {
+            let cut = numbers(b["obs"]).enumerated().filter { !(175..<253).contains($0.offset) }.map(\.element)
+            XCTAssertEqual(numbers(a["obs"]).count, 270)
+            for (x, y) in zip(numbers(a["obs"]), cut) { XCTAssertEqual(x, y, accuracy: 1e-6 + 1e-6 * abs(y)) }
+        }
+        let kwargs = try XCTUnwrap(mine.first?["make_kwargs"] as? [String: Any])
+        XCTAssertEqual(kwargs["include_cvel_in_observation"] as? Bool, false)
+        XCTAssertEqual((kwargs["reset_noise_scale"] as? NSNumber)?.doubleValue, 0)
+
+        let refused = try SATRProcess.run(
+            ["rollout", "--env", "Hopper-v5", "--actions", fixture.path, "--env-option", "include_cvel_in_observation=false"])
+        XCTAssertNotEqual(refused.status, 0)
+        XCTAssertTrue(refused.stderr.contains("include_cvel_in_observation") && refused.stderr.contains("healthy_reward"), refused.stderr)
+    }
+
     func testRolloutWritesFullPrecisionAndIsAValidActionsFile() throws {
         // A rollout's own output replays to the identical trace (floats round-trip exactly).
         let fixture = Self.fixtures.appendingPathComponent("Swimmer-v5.jsonl")
