@@ -250,8 +250,15 @@ class DensePolicy(SpikingPolicy):
 def load_policy(path):
     if os.path.isdir(path):
         path = os.path.join(path, "policy.json")
-    with open(path) as f:
-        p = json.load(f)
+    try:
+        with open(path) as f:
+            p = json.load(f)
+    except OSError as e:
+        raise SystemExit(f"gymnasium_check: cannot read the policy file {path}: {e.strerror}")
+    except json.JSONDecodeError as e:
+        raise SystemExit(f"gymnasium_check: {path} is not valid JSON ({e})")
+    if not isinstance(p, dict):
+        raise SystemExit(f"gymnasium_check: {path} is not a SATR policy file (not a JSON object)")
     if p.get("format") != "satr-policy":
         raise SystemExit(f"gymnasium_check: {path} is not a SATR policy file (format {p.get('format')!r})")
     if p.get("version") != 1:
