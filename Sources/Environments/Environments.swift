@@ -5,7 +5,8 @@ import CMuJoCo
 /// - `TaskRegistry`: the eight tasks (`all`, `spec(id:)`, `make(id:options:)`), their `TaskSpec`s
 ///   and shared compiled models.
 /// - `Environment`: `reset(seed:)` and `step`, plus allocation-free variants for training loops.
-///   The rules of each task are in its own file (Hopper.swift ... InvertedDoublePendulum.swift).
+///   The rules of each task are in its own file (Hopper.swift ... InvertedDoublePendulum.swift);
+///   Hopper and Walker2d share theirs apart from model, observation and health (PlanarLegged.swift).
 /// - `MuJoCoModel` / `MuJoCoData`: the safe layer over `mjModel` / `mjData`; MuJoCo errors become
 ///   `MuJoCoError`s, MuJoCo warnings are logged under the label `satr.mujoco`.
 /// - `ModelFile`: the MJCF files shipped as package resources.

@@ -7,16 +7,13 @@ import CMuJoCo
 /// - Observation (11): `qpos[1...5]` (height, pitch, three joint angles) then `clip(qvel, -10, 10)` (6).
 /// - Healthy: every value of `qpos[2...]` and of the unclipped `qvel` in (-100, 100), height
 ///   `qpos[1] > 0.7`, pitch `qpos[2]` in (-0.2, 0.2), all strict.
-/// - Reward, termination (`terminateWhenUnhealthy`, default true), reset and info: `PlanarLeggedRules`,
-///   with w_f = 1, w_c = 1e-3, healthyReward = 1, s = resetNoiseScale = 5e-3 by default.
-///   Truncated at 1000 steps.
+/// - Reward, termination, reset and info: `PlanarLeggedRules`, defaults
+///   `PlanarLeggedWeights.gymnasiumDefaults`. Truncated at 1000 steps.
 struct HopperRules: PlanarLeggedRules {
     static let spec = TaskSpec(
         id: "Hopper-v5", modelName: "hopper", observationSize: 11, actionSize: 3, actionBound: (-1, 1),
         timestep: 0.002, frameSkip: 4,
-        defaults: EnvironmentOptions(
-            resetNoiseScale: 5e-3, terminateWhenUnhealthy: true, forwardRewardWeight: 1, ctrlCostWeight: 1e-3,
-            healthyReward: 1))
+        defaults: PlanarLeggedWeights.gymnasiumDefaults)
 
     let weights: PlanarLeggedWeights
 

@@ -26,6 +26,12 @@ struct PlanarLeggedWeights: Sendable {
     let terminateWhenUnhealthy: Bool
     let initialHeight: Double
 
+    /// The v5 defaults of both tasks: w_f = 1, w_c = 1e-3, healthyReward = 1, termination on,
+    /// reset noise scale s = 5e-3.
+    static let gymnasiumDefaults = EnvironmentOptions(
+        resetNoiseScale: 5e-3, terminateWhenUnhealthy: true, forwardRewardWeight: 1, ctrlCostWeight: 1e-3,
+        healthyReward: 1)
+
     /// `options` resolved (every option set); a missing value falls back to `defaults`.
     init(model: MuJoCoModel, options: EnvironmentOptions, defaults: EnvironmentOptions) {
         forward = options.forwardRewardWeight ?? defaults.forwardRewardWeight ?? 1

@@ -8,16 +8,13 @@ import CMuJoCo
 /// - Action: 6 torques in [-1, 1], written to `ctrl` unclipped.
 /// - Observation (17): `qpos[1...8]` (height, pitch, six joint angles) then `clip(qvel, -10, 10)` (9).
 /// - Healthy: height `qpos[1]` in (0.8, 2.0) and pitch `qpos[2]` in (-1, 1), both strict.
-/// - Reward, termination (`terminateWhenUnhealthy`, default true), reset and info: `PlanarLeggedRules`,
-///   with w_f = 1, w_c = 1e-3, healthyReward = 1, s = resetNoiseScale = 5e-3 by default.
-///   Truncated at 1000 steps.
+/// - Reward, termination, reset and info: `PlanarLeggedRules`, defaults
+///   `PlanarLeggedWeights.gymnasiumDefaults`. Truncated at 1000 steps.
 struct Walker2dRules: PlanarLeggedRules {
     static let spec = TaskSpec(
         id: "Walker2d-v5", modelName: "walker2d", observationSize: 17, actionSize: 6, actionBound: (-1, 1),
         timestep: 0.002, frameSkip: 4,
-        defaults: EnvironmentOptions(
-            resetNoiseScale: 5e-3, terminateWhenUnhealthy: true, forwardRewardWeight: 1, ctrlCostWeight: 1e-3,
-            healthyReward: 1))
+        defaults: PlanarLeggedWeights.gymnasiumDefaults)
 
     let weights: PlanarLeggedWeights
 
